@@ -1,0 +1,1 @@
+"""Settings modules: `development` (the default), `test` and `production`, all on `base`."""
