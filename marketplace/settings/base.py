@@ -40,6 +40,10 @@ INSTALLED_APPS = [
     "allauth.account",
     "marketplace",
     "accounts",
+    "listings",
+    "verification",
+    "escrow",
+    "filings",
 ]
 
 MIDDLEWARE = [
@@ -178,6 +182,22 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_localstr
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_localstripe")
 # Empty means Stripe itself; development and tests point the SDK at localstripe.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default=devstack.EMBEDDED_STRIPE_API_BASE)
+
+# --- The offices' registers ----------------------------------------------------------------------
+# Development and tests default to the sandbox registry that `make run` starts; production
+# defaults to the real services.
+SANDBOX_REGISTRY_URL = env("SANDBOX_REGISTRY_URL", default=devstack.EMBEDDED_SANDBOX_REGISTRY_URL)
+USPTO_ODP_BASE_URL = env("USPTO_ODP_BASE_URL", default=f"{SANDBOX_REGISTRY_URL}/uspto-odp")
+USPTO_ODP_API_KEY = env("USPTO_ODP_API_KEY", default="sandbox")
+USPTO_TSDR_BASE_URL = env("USPTO_TSDR_BASE_URL", default=f"{SANDBOX_REGISTRY_URL}/tsdr")
+USPTO_TSDR_API_KEY = env("USPTO_TSDR_API_KEY", default="sandbox")
+USPTO_ASSIGNMENT_BASE_URL = env("USPTO_ASSIGNMENT_BASE_URL", default=f"{SANDBOX_REGISTRY_URL}/uspto-assignment")
+EUIPO_BASE_URL = env("EUIPO_BASE_URL", default=f"{SANDBOX_REGISTRY_URL}/euipo")
+EUIPO_CLIENT_ID = env("EUIPO_CLIENT_ID", default="sandbox")
+EUIPO_CLIENT_SECRET = env("EUIPO_CLIENT_SECRET", default="sandbox")
+EPO_OPS_BASE_URL = env("EPO_OPS_BASE_URL", default=f"{SANDBOX_REGISTRY_URL}/epo-ops")
+EPO_OPS_CONSUMER_KEY = env("EPO_OPS_CONSUMER_KEY", default="sandbox")
+EPO_OPS_CONSUMER_SECRET = env("EPO_OPS_CONSUMER_SECRET", default="sandbox")
 
 # --- Shared public data (registry responses, catalogues, classification tables) ----------------
 SHARED_DATA_DIR = env.path("SHARED_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data"))

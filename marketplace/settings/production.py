@@ -33,6 +33,13 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 # In production the SDK talks to Stripe itself unless told otherwise.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 
+# The offices' real services unless told otherwise.
+USPTO_ODP_BASE_URL = env("USPTO_ODP_BASE_URL", default="https://api.uspto.gov")
+USPTO_TSDR_BASE_URL = env("USPTO_TSDR_BASE_URL", default="https://tsdrapi.uspto.gov")
+USPTO_ASSIGNMENT_BASE_URL = env("USPTO_ASSIGNMENT_BASE_URL", default="https://assignment-api.uspto.gov")
+EUIPO_BASE_URL = env("EUIPO_BASE_URL", default="https://api.euipo.europa.eu")
+EPO_OPS_BASE_URL = env("EPO_OPS_BASE_URL", default="https://ops.epo.org/3.2")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
