@@ -1,6 +1,7 @@
 """The test suite: the same services as development, with fast hashing and a captured outbox."""
 
 from marketplace.settings.base import *  # noqa: F403
+from marketplace.settings.base import REDIS_URL, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -11,3 +12,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+
+# A Redis database of the suite's own, so that a `make run` worker sharing the server never
+# answers the suite's broadcasts (the health check's worker ping, for one).
+CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/15")
