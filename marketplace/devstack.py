@@ -325,6 +325,7 @@ def start_localstripe(stack: Stack) -> None:
 def start_services(stack: Stack) -> None:
     """Start whichever backing services the environment does not point elsewhere."""
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
+    (LOCAL_DIR / "staticfiles").mkdir(exist_ok=True)
     if "DATABASE_URL" in os.environ:
         say("DATABASE_URL is set: using that database")
     else:
@@ -429,7 +430,7 @@ def command_services() -> int:
 
 def command_test(pytest_args: list[str]) -> int:
     stack = Stack()
-    stack.env.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.test")
+    stack.env["DJANGO_SETTINGS_MODULE"] = "marketplace.settings.test"
     checks: list[tuple[str, list[str | os.PathLike[str]]]] = [
         ("ruff check", [VENV_BIN / "ruff", "check", "."]),
         ("ruff format --check", [VENV_BIN / "ruff", "format", "--check", "."]),

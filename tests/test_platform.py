@@ -25,7 +25,12 @@ PRODUCTION_ENV = {
 
 
 def _environment(**overrides: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV}
+    # The browser tests' allowance for the ORM beside Playwright's loop is no deployment setting.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in PRODUCTION_ENV and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env["DJANGO_SETTINGS_MODULE"] = "marketplace.settings.production"
     env.update(overrides)
     return env

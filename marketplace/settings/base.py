@@ -182,6 +182,11 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_localstripe"
 # Empty means Stripe itself; development and tests point the SDK at localstripe.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default=devstack.EMBEDDED_STRIPE_API_BASE)
 
+# --- Listings -----------------------------------------------------------------------------------
+# Whether an approved listing waits for the seller's margin deposit before it is published.
+LISTING_MARGIN_REQUIRED = env.bool("LISTING_MARGIN_REQUIRED", default=False)
+LISTING_DOCUMENT_MAX_BYTES = env.int("LISTING_DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
+
 # --- The offices' registers ----------------------------------------------------------------------
 # Development and tests default to the sandbox registry that `make run` starts; production
 # defaults to the real services.

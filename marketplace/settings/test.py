@@ -12,6 +12,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+# Static files come from the finders in tests; there is no collected folder to serve.
+STATIC_ROOT = None
 
 # A Redis database of the suite's own, so that a `make run` worker sharing the server never
 # answers the suite's broadcasts (the health check's worker ping, for one).
