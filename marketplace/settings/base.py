@@ -202,6 +202,13 @@ EUIPO_CLIENT_SECRET = env("EUIPO_CLIENT_SECRET", default="sandbox")
 EPO_OPS_BASE_URL = env("EPO_OPS_BASE_URL", default=f"{SANDBOX_REGISTRY_URL}/epo-ops")
 EPO_OPS_CONSUMER_KEY = env("EPO_OPS_CONSUMER_KEY", default="sandbox")
 EPO_OPS_CONSUMER_SECRET = env("EPO_OPS_CONSUMER_SECRET", default="sandbox")
+# Empty means EUIPO_BASE_URL + /oidc/accessToken (the sandbox); the real endpoint is on another host.
+EUIPO_TOKEN_URL = env("EUIPO_TOKEN_URL", default="")
+# Per-office overrides of verification.registries.http.OfficePolicy fields, as JSON, e.g. against
+# the sandbox: {"tsdr": {"min_interval": 0}, "uspto_odp": {"min_interval": 0}}
+REGISTRY_HTTP_POLICIES: dict[str, dict[str, float]] = env.json("REGISTRY_HTTP_POLICIES", default={})
+# A Redis lock and shared pacing across worker processes (the USPTO ODP allows no parallel requests).
+REGISTRY_REDIS_LOCKS = env.bool("REGISTRY_REDIS_LOCKS", default=True)
 
 # --- Shared public data (registry responses, catalogues, classification tables) ----------------
 SHARED_DATA_DIR = env.path("SHARED_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data"))

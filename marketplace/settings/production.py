@@ -39,6 +39,7 @@ USPTO_TSDR_BASE_URL = env("USPTO_TSDR_BASE_URL", default="https://tsdrapi.uspto.
 USPTO_ASSIGNMENT_BASE_URL = env("USPTO_ASSIGNMENT_BASE_URL", default="https://assignment-api.uspto.gov")
 EUIPO_BASE_URL = env("EUIPO_BASE_URL", default="https://api.euipo.europa.eu")
 EPO_OPS_BASE_URL = env("EPO_OPS_BASE_URL", default="https://ops.epo.org/3.2")
+EUIPO_TOKEN_URL = env("EUIPO_TOKEN_URL", default="https://auth.euipo.europa.eu/oidc/accessToken")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
