@@ -28,3 +28,53 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
         # Mandatory verification: a usable account has a verified primary address.
         if create and extracted is not False:
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+def make_right(**overrides: object):
+    """A US utility patent in force, with one owner of record."""
+    from datetime import date
+
+    from listings.models import OwnerOfRecord, Right
+
+    owner = str(overrides.pop("owner", "Example Innovations Inc."))
+    fields: dict[str, object] = {
+        "kind": "patent",
+        "sub_kind": "invention",
+        "jurisdiction": "US",
+        "registration_number": str(6_000_000 + Right.objects.count()),
+        "title": "Neural network accelerator with sparse weights",
+        "abstract": "A hardware accelerator that skips zero weights of a neural network.",
+        "cpc_symbols": ["G06N3/063"],
+        "filing_date": date(2015, 3, 2),
+        "grant_date": date(2018, 6, 5),
+        "expiry_date": date(2035, 3, 2),
+        "status": "in_force",
+        "facts_source": "test fixture",
+    }
+    fields.update(overrides)
+    right = Right.objects.create(**fields)
+    OwnerOfRecord.objects.create(right=right, name=owner)
+    return right
+
+
+def make_listing(*, seller, rights=None, publish: bool = True, **terms: object):
+    """A listing through the services, published by a staff decision unless told otherwise."""
+    from listings import services
+
+    defaults: dict[str, object] = {
+        "title": "Sparse neural network accelerator patent",
+        "description": "",
+        "deal_types": ["assignment"],
+        "price_mode": "fixed",
+        "currency": "USD",
+        "asking_price": 2_500_000,
+    }
+    defaults.update(terms)
+    listing = services.listing_create_draft(
+        seller=seller, rights=rights or [make_right()], terms=services.ListingTerms(**defaults)
+    )
+    if publish:
+        services.listing_submit(listing=listing, acting_user=seller)
+        staff = UserFactory(is_staff=True)
+        listing = services.listing_approve(listing=listing, acting_user=staff)
+    return listing

@@ -1,0 +1,33 @@
+from listings.models.classification import CpcSymbol, NiceClass, NiceTerm
+from listings.models.listings import (
+    DealType,
+    Listing,
+    ListingDocument,
+    ListingEvent,
+    ListingRight,
+    ListingState,
+    PriceMode,
+)
+from listings.models.rights import Encumbrance, Jurisdiction, Kind, OwnerOfRecord, Right, Status, SubKind
+from listings.models.search import ListingSearchEntry
+
+__all__ = [
+    "CpcSymbol",
+    "DealType",
+    "Encumbrance",
+    "Jurisdiction",
+    "Kind",
+    "Listing",
+    "ListingDocument",
+    "ListingEvent",
+    "ListingRight",
+    "ListingSearchEntry",
+    "ListingState",
+    "NiceClass",
+    "NiceTerm",
+    "OwnerOfRecord",
+    "PriceMode",
+    "Right",
+    "Status",
+    "SubKind",
+]

@@ -1,0 +1,52 @@
+"""The search index: one row per listing buyers can find, holding everything search filters,
+ranks and counts on, so that a results page reads one narrow table instead of joining rights,
+owners and classification titles per request. Rows are rebuilt by listings.search_index when a
+listing's public facts change."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+
+from listings.models.listings import Listing
+
+
+class ListingSearchEntry(models.Model):
+    listing = models.OneToOneField(Listing, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
+    # Weighted: A title, B office numbers and owners, C abstract and goods/services,
+    # D classification titles.
+    document = SearchVectorField()
+    # Every office number of the listing's rights, canonical, for exact-number lookups.
+    numbers = ArrayField(models.CharField(max_length=32), default=list)
+    kinds = ArrayField(models.CharField(max_length=16), default=list)
+    jurisdictions = ArrayField(models.CharField(max_length=2), default=list)
+    statuses = ArrayField(models.CharField(max_length=16), default=list)
+    cpc_sections = ArrayField(models.CharField(max_length=1), default=list)
+    cpc_classes = ArrayField(models.CharField(max_length=3), default=list)
+    nice_classes = ArrayField(models.PositiveSmallIntegerField(), default=list)
+    deal_types = ArrayField(models.CharField(max_length=32), default=list)
+    owners = ArrayField(models.CharField(max_length=300), default=list)
+    price_mode = models.CharField(max_length=16)
+    currency = models.CharField(max_length=3)
+    # The asking price, else the minimum offer, in minor units; null for price on request.
+    price = models.BigIntegerField(null=True)
+    # The earliest expiry among the listing's rights: a portfolio is worth its shortest term.
+    expiry_date = models.DateField(null=True)
+    verified = models.BooleanField(default=False)
+    published_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "listing search entries"
+        indexes = [
+            GinIndex(fields=["document"], name="search_document_gin"),
+            GinIndex(fields=["numbers"], name="search_numbers_gin"),
+            GinIndex(fields=["owners"], name="search_owners_gin"),
+            models.Index(fields=["-published_at"], name="search_published_idx"),
+            models.Index(fields=["price"], name="search_price_idx"),
+            models.Index(fields=["expiry_date"], name="search_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"search entry of listing {self.listing_id}"

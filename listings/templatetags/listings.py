@@ -1,0 +1,28 @@
+from django import template
+
+from listings.models import DealType, Listing, PriceMode
+from marketplace.money import Money, money_format
+
+register = template.Library()
+
+
+@register.filter
+def deal_type_label(value: str) -> str:
+    try:
+        return str(DealType(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def listing_price(listing: Listing) -> str:
+    if listing.price_mode == PriceMode.ON_REQUEST:
+        return "Price on request"
+    if listing.price_mode == PriceMode.OFFERS and listing.minimum_price is not None:
+        floor = money_format(Money(listing.minimum_price, listing.currency))
+        if listing.asking_price is not None:
+            return f"{money_format(Money(listing.asking_price, listing.currency))} (offers from {floor})"
+        return f"Offers from {floor}"
+    if listing.asking_price is not None:
+        return money_format(Money(listing.asking_price, listing.currency))
+    return "Price on request"

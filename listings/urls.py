@@ -1,0 +1,17 @@
+from django.urls import path
+
+from listings import views
+
+app_name = "listings"
+
+urlpatterns = [
+    path("", views.listing_search, name="search"),
+    path("new/", views.listing_new, name="new"),
+    path("mine/", views.my_listings, name="mine"),
+    path("<int:listing_id>/", views.listing_detail, name="detail"),
+    path("<int:listing_id>/edit/", views.listing_edit, name="edit"),
+    path("<int:listing_id>/documents/", views.listing_document_add, name="document-add"),
+    path("<int:listing_id>/documents/<int:document_id>/", views.listing_document, name="document"),
+    path("<int:listing_id>/submit/", views.listing_submit, name="submit"),
+    path("<int:listing_id>/withdraw/", views.listing_withdraw, name="withdraw"),
+]
