@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet, Sum
 
 from accounts.models import User
-from escrow.models import (
+from escrow.models.ledger import (
     NON_NEGATIVE_KINDS,
     NORMAL_BALANCE_OF_KIND,
     OWNED_KINDS,
