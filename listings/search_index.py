@@ -1,123 +1,124 @@
 """Keeping the search index (ListingSearchEntry) in step with listings.
 
-A listing buyers can find has exactly one entry; any other listing has none. The entry is
-rebuilt from the listing's rights whenever its public facts change, inside the transaction that
-changed them, so search never shows a withdrawn listing or misses a published one.
+A listing buyers can find has exactly one entry; any other listing has none. Entries are built
+by one set-based SQL statement from the listings, their rights, owners and the classification
+titles, so refreshing one listing after a state change and rebuilding a million after an import
+run the same code, inside the caller's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from django.db import connection, transaction
 
-from listings.classification import CpcSymbolError, cpc_symbol_ancestors, cpc_symbol_normalise, cpc_titles
-from listings.models import Listing, ListingRight, Right
-from listings.models.classification import NiceClass
 from listings.models.listings import PUBLIC_STATES
-from listings.models.search import ListingSearchEntry
 
-_DOCUMENT_SQL = """
-UPDATE listings_listingsearchentry
-SET document = setweight(to_tsvector('english', %s), 'A')
-            || setweight(to_tsvector('english', %s), 'B')
-            || setweight(to_tsvector('english', %s), 'C')
-            || setweight(to_tsvector('english', %s), 'D')
-WHERE listing_id = %s
+# The entries of the listings in `ids` (all public listings when the array is NULL), computed
+# from scratch. A portfolio's facets are the union of its rights' values; its expiry the
+# earliest of its rights' (it is worth its shortest term). Weights: A titles, B office numbers
+# and owners, C description, abstracts and goods/services, D classification titles.
+_UPSERT_SQL = """
+WITH chosen AS (
+    SELECT l.id, l.title, l.description, l.deal_types, l.price_mode, l.currency,
+           COALESCE(l.asking_price, l.minimum_price) AS price, l.published_at
+    FROM listings_listing l
+    WHERE l.state = ANY(%(public)s) AND l.published_at IS NOT NULL
+      AND (%(ids)s::bigint[] IS NULL OR l.id = ANY(%(ids)s::bigint[]))
+),
+rights AS (
+    SELECT lr.listing_id, r.*
+    FROM listings_listingright lr JOIN listings_right r ON r.id = lr.right_id
+    WHERE lr.listing_id IN (SELECT id FROM chosen)
+),
+per_listing AS (
+    SELECT listing_id,
+        string_agg(title, ' ') AS titles,
+        string_agg(concat_ws(' ', abstract, goods_and_services), ' ') AS texts,
+        array_remove(array_agg(DISTINCT kind), NULL) AS kinds,
+        array_remove(array_agg(DISTINCT jurisdiction), NULL) AS jurisdictions,
+        array_remove(array_agg(DISTINCT status), NULL) AS statuses,
+        min(expiry_date) AS expiry_date
+    FROM rights GROUP BY listing_id
+),
+numbers AS (
+    SELECT listing_id, array_agg(DISTINCT number ORDER BY number) AS numbers
+    FROM rights, unnest(ARRAY[application_number, publication_number, registration_number]) AS number
+    WHERE number <> '' GROUP BY listing_id
+),
+owners AS (
+    SELECT rights.listing_id, array_agg(DISTINCT o.name ORDER BY o.name) AS owners
+    FROM rights JOIN listings_ownerofrecord o ON o.right_id = rights.id GROUP BY rights.listing_id
+),
+cpc AS (
+    SELECT listing_id, array_agg(DISTINCT left(symbol, 1)) AS sections,
+           array_agg(DISTINCT left(symbol, 3)) FILTER (WHERE length(symbol) >= 3) AS classes,
+           array_agg(DISTINCT symbol) AS symbols
+    FROM rights, unnest(cpc_symbols) AS symbol GROUP BY listing_id
+),
+cpc_text AS (
+    SELECT cpc.listing_id, string_agg(DISTINCT s.title, ' ') AS titles
+    FROM cpc, unnest(cpc.symbols) AS own(code)
+    JOIN listings_cpcsymbol s ON s.symbol IN (
+        left(own.code, 1), left(own.code, 3), left(own.code, 4), split_part(own.code, '/', 1) || '/00', own.code)
+    GROUP BY cpc.listing_id
+),
+nice AS (
+    SELECT listing_id, array_agg(DISTINCT class ORDER BY class) AS classes,
+           string_agg(DISTINCT n.heading, ' ') AS headings
+    FROM rights, unnest(nice_classes) AS class
+    LEFT JOIN listings_niceclass n ON n.number = class
+    GROUP BY listing_id
+)
+INSERT INTO listings_listingsearchentry (
+    listing_id, document, numbers, kinds, jurisdictions, statuses, cpc_sections, cpc_classes,
+    nice_classes, deal_types, owners, price_mode, currency, price, expiry_date, verified, published_at
+)
+SELECT chosen.id,
+    setweight(to_tsvector('english', concat_ws(' ', chosen.title, p.titles)), 'A')
+    || setweight(to_tsvector('english', concat_ws(' ', array_to_string(numbers.numbers, ' '),
+                                                  array_to_string(owners.owners, ' '))), 'B')
+    || setweight(to_tsvector('english', concat_ws(' ', chosen.description, p.texts)), 'C')
+    || setweight(to_tsvector('english', concat_ws(' ', cpc_text.titles, nice.headings)), 'D'),
+    COALESCE(numbers.numbers, '{}'), COALESCE(p.kinds, '{}'), COALESCE(p.jurisdictions, '{}'),
+    COALESCE(p.statuses, '{}'), COALESCE(cpc.sections, '{}'), COALESCE(cpc.classes, '{}'),
+    COALESCE(nice.classes, '{}'), chosen.deal_types, COALESCE(owners.owners, '{}'),
+    chosen.price_mode, chosen.currency, chosen.price, p.expiry_date, false, chosen.published_at
+FROM chosen
+LEFT JOIN per_listing p ON p.listing_id = chosen.id
+LEFT JOIN numbers ON numbers.listing_id = chosen.id
+LEFT JOIN owners ON owners.listing_id = chosen.id
+LEFT JOIN cpc ON cpc.listing_id = chosen.id
+LEFT JOIN cpc_text ON cpc_text.listing_id = chosen.id
+LEFT JOIN nice ON nice.listing_id = chosen.id
+ON CONFLICT (listing_id) DO UPDATE SET
+    document = EXCLUDED.document, numbers = EXCLUDED.numbers, kinds = EXCLUDED.kinds,
+    jurisdictions = EXCLUDED.jurisdictions, statuses = EXCLUDED.statuses,
+    cpc_sections = EXCLUDED.cpc_sections, cpc_classes = EXCLUDED.cpc_classes,
+    nice_classes = EXCLUDED.nice_classes, deal_types = EXCLUDED.deal_types, owners = EXCLUDED.owners,
+    price_mode = EXCLUDED.price_mode, currency = EXCLUDED.currency, price = EXCLUDED.price,
+    expiry_date = EXCLUDED.expiry_date, published_at = EXCLUDED.published_at
+"""
+
+# Entries of listings that buyers can no longer find.
+_DELETE_SQL = """
+DELETE FROM listings_listingsearchentry e
+USING listings_listing l
+WHERE l.id = e.listing_id AND (l.state <> ALL(%(public)s) OR l.published_at IS NULL)
+  AND (%(ids)s::bigint[] IS NULL OR e.listing_id = ANY(%(ids)s::bigint[]))
 """
 
 
-def _cpc_parts(symbols: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
-    """Sections, classes and every symbol with its ancestors, for facets and search text."""
-    sections: set[str] = set()
-    classes: set[str] = set()
-    with_ancestors: set[str] = set()
-    for symbol in symbols:
-        try:
-            normalised = cpc_symbol_normalise(symbol)
-        except CpcSymbolError:
-            continue
-        sections.add(normalised[:1])
-        if len(normalised) >= 3:
-            classes.add(normalised[:3])
-        with_ancestors.add(normalised)
-        with_ancestors.update(cpc_symbol_ancestors(normalised))
-    return sections, classes, with_ancestors
-
-
-def _texts(rights: list[Right]) -> tuple[list[str], list[str], list[str]]:
-    numbers = [
-        number
-        for right in rights
-        for number in (right.application_number, right.publication_number, right.registration_number)
-        if number
-    ]
-    owners = [owner.name for right in rights for owner in right.owners.all()]
-    return numbers, owners, [right.title for right in rights]
-
-
 @transaction.atomic
-def search_entry_refresh(*, listing_id: int) -> ListingSearchEntry | None:
-    """Rebuild (or remove) the search entry of one listing; returns the entry if it has one."""
-    listing = Listing.objects.select_related("seller").filter(pk=listing_id).first()
-    if listing is None or listing.state not in PUBLIC_STATES or listing.published_at is None:
-        ListingSearchEntry.objects.filter(listing_id=listing_id).delete()
-        return None
-    links = ListingRight.objects.filter(listing=listing).select_related("right").prefetch_related("right__owners")
-    rights = [link.right for link in links]
-    numbers, owners, right_titles = _texts(rights)
-    sections, classes, cpc_with_ancestors = _cpc_parts(symbol for right in rights for symbol in right.cpc_symbols)
-    nice = sorted({number for right in rights for number in right.nice_classes})
-    expiries = [right.expiry_date for right in rights if right.expiry_date]
-    entry, _ = ListingSearchEntry.objects.update_or_create(
-        listing=listing,
-        defaults={
-            "document": "",
-            "numbers": sorted(set(numbers)),
-            "kinds": sorted({right.kind for right in rights}),
-            "jurisdictions": sorted({right.jurisdiction for right in rights}),
-            "statuses": sorted({right.status for right in rights}),
-            "cpc_sections": sorted(sections),
-            "cpc_classes": sorted(classes),
-            "nice_classes": nice,
-            "deal_types": sorted(listing.deal_types),
-            "owners": sorted(set(owners)),
-            "price_mode": listing.price_mode,
-            "currency": listing.currency,
-            "price": listing.asking_price if listing.asking_price is not None else listing.minimum_price,
-            "expiry_date": min(expiries) if expiries else None,
-            "verified": False,
-            "published_at": listing.published_at,
-        },
-    )
-    classification = list(cpc_titles(cpc_with_ancestors).values())
-    classification += list(NiceClass.objects.filter(number__in=nice).values_list("heading", flat=True))
+def search_entries_refresh(*, listing_ids: Sequence[int] | None = None) -> int:
+    """Bring the entries of these listings (every listing when None) in line with their state
+    and facts; returns how many entries were written."""
+    params = {"public": list(PUBLIC_STATES), "ids": list(listing_ids) if listing_ids is not None else None}
     with connection.cursor() as cursor:
-        cursor.execute(
-            _DOCUMENT_SQL,
-            [
-                " ".join([listing.title, *right_titles]),
-                " ".join([*numbers, *owners, listing.seller.public_name]),
-                " ".join(
-                    [
-                        listing.description,
-                        *(right.abstract for right in rights),
-                        *(r.goods_and_services for r in rights),
-                    ]
-                ),
-                " ".join(classification),
-                listing.pk,
-            ],
-        )
-    return entry
+        cursor.execute(_DELETE_SQL, params)
+        cursor.execute(_UPSERT_SQL, params)
+        return cursor.rowcount
 
 
-def search_entries_rebuild(*, listing_ids: Iterable[int] | None = None) -> int:
-    """Rebuild the entries of the given listings (all public ones when None); returns how many."""
-    if listing_ids is None:
-        listing_ids = Listing.objects.filter(state__in=PUBLIC_STATES).values_list("pk", flat=True)
-    count = 0
-    for listing_id in list(listing_ids):
-        if search_entry_refresh(listing_id=listing_id) is not None:
-            count += 1
-    return count
+def search_entry_refresh(*, listing_id: int) -> None:
+    search_entries_refresh(listing_ids=[listing_id])

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from accounts.models import User
+from listings.classification import CpcSymbolError, cpc_symbol_normalise
 from listings.models import (
     DealType,
     Jurisdiction,
@@ -147,6 +148,13 @@ def _check_claim(claim: RightClaim) -> None:
     bad_classes = [number for number in claim.nice_classes if not 1 <= number <= 45]
     if bad_classes:
         raise ListingError("Nice classes run from 1 to 45.", field="nice_classes")
+    normalised = []
+    for symbol in claim.cpc_symbols:
+        try:
+            normalised.append(cpc_symbol_normalise(symbol))
+        except CpcSymbolError as error:
+            raise ListingError(str(error), field="cpc_symbols") from error
+    claim.cpc_symbols = sorted(set(normalised))
 
 
 def status_from_facts(*, status: str, expiry_date: date | None, today: date | None = None) -> str:
@@ -427,3 +435,43 @@ def listing_document_add(
     document.file.save("upload", ContentFile(content), save=False)
     document.save()
     return document
+
+
+# --- Reservation by a deal (called by escrow, which sits above listings) -----------------------
+
+
+@transaction.atomic
+def listing_reserve(*, listing: Listing, acting_user: User | None = None, note: str = "") -> Listing:
+    """A deal takes the listing off the market. The caller (escrow) holds the listing's lock
+    already when it decides; locking again here is free and keeps this service safe alone."""
+    listing = _locked(listing)
+    if not can_proceed(listing.reserve):
+        raise ListingError(f"A {listing.get_state_display().lower()} listing cannot be reserved.")
+    listing.reserve()
+    listing.save()
+    _record(listing, from_state=ListingState.PUBLISHED, actor=acting_user, note=note or "Reserved by a deal.")
+    return listing
+
+
+@transaction.atomic
+def listing_release_reservation(*, listing: Listing, acting_user: User | None = None, note: str = "") -> Listing:
+    """The deal ended without a sale (cancelled or refunded): the listing is on the market again."""
+    listing = _locked(listing)
+    if not can_proceed(listing.release_reservation):
+        raise ListingError(f"A {listing.get_state_display().lower()} listing holds no reservation to release.")
+    listing.release_reservation()
+    listing.save()
+    _record(listing, from_state=ListingState.RESERVED, actor=acting_user, note=note or "Reservation released.")
+    return listing
+
+
+@transaction.atomic
+def listing_mark_sold(*, listing: Listing, acting_user: User | None = None, note: str = "") -> Listing:
+    """The deal completed: the escrow was released to the seller."""
+    listing = _locked(listing)
+    if not can_proceed(listing.mark_sold):
+        raise ListingError(f"A {listing.get_state_display().lower()} listing cannot be marked sold.")
+    listing.mark_sold()
+    listing.save()
+    _record(listing, from_state=ListingState.RESERVED, actor=acting_user, note=note or "Sold.")
+    return listing

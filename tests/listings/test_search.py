@@ -240,3 +240,15 @@ def test_queries_per_page_do_not_grow_with_the_number_of_results(client, user):
     with_twelve = queries_for_results_page()
 
     assert with_twelve == with_one
+
+
+def test_classification_titles_are_searched(client, user, settings, tmp_path):
+    from listings.classification import classification_load
+
+    settings.SHARED_DATA_DIR = tmp_path  # no shared folder: the shipped table is loaded
+    classification_load()
+    make_listing(seller=user, title="An accelerator", rights=[make_right(title="Widget", abstract="")])
+
+    response = client.get(reverse("listings:search"), {"q": "calculating counting"})
+
+    assert titles(response) == ["An accelerator"]
