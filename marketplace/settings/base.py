@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "verification",
     "escrow",
     "filings",
+    "sandbox_registry",
 ]
 
 MIDDLEWARE = [
