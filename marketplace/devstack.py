@@ -147,7 +147,8 @@ class Stack:
         )
         process = Process(name=name, popen=popen, stop_signal=stop_signal)
         if stdout is subprocess.PIPE:
-            process.pump = threading.Thread(target=_prefix_lines, args=(name, popen), daemon=True)
+            colour = _COLOURS[len(self.processes) % len(_COLOURS)]
+            process.pump = threading.Thread(target=_prefix_lines, args=(name, popen, colour), daemon=True)
             process.pump.start()
         self.processes.append(process)
         return process
@@ -161,8 +162,7 @@ class Stack:
 _COLOURS = ["36", "35", "33", "32", "34", "31"]
 
 
-def _prefix_lines(name: str, popen: subprocess.Popen[bytes]) -> None:
-    colour = _COLOURS[hash(name) % len(_COLOURS)]
+def _prefix_lines(name: str, popen: subprocess.Popen[bytes], colour: str) -> None:
     assert popen.stdout is not None
     for raw in iter(popen.stdout.readline, b""):
         line = raw.decode("utf-8", "replace").rstrip("\n")
@@ -322,6 +322,23 @@ def start_localstripe(stack: Stack) -> None:
     say(f"localstripe (the Stripe stand-in) is up on 127.0.0.1:{LOCALSTRIPE_PORT}")
 
 
+def start_sandbox_registry(stack: Stack) -> None:
+    """The local stand-in for the offices' registers, unless the registry URLs point elsewhere."""
+    if "SANDBOX_REGISTRY_URL" in os.environ:
+        say("SANDBOX_REGISTRY_URL is set: using that registry stand-in")
+        return
+    if port_is_open(SANDBOX_REGISTRY_PORT):
+        say(f"The sandbox registry is already up on 127.0.0.1:{SANDBOX_REGISTRY_PORT}; using it")
+        return
+    process = stack.start(
+        "registry",
+        [sys.executable, "manage.py", "run_sandbox_registry", "--port", str(SANDBOX_REGISTRY_PORT)],
+        log_file=LOCAL_DIR / "log" / "sandbox-registry.log",
+    )
+    wait_for_port(SANDBOX_REGISTRY_PORT, name="The sandbox registry", process=process)
+    say(f"The sandbox registry (the offices' stand-in) is up on 127.0.0.1:{SANDBOX_REGISTRY_PORT}")
+
+
 def start_services(stack: Stack) -> None:
     """Start whichever backing services the environment does not point elsewhere."""
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
@@ -382,7 +399,12 @@ def command_run() -> int:
         start_services(stack)
         say("Applying migrations")
         manage(stack, "migrate", "--noinput")
+        # Each seeding command does its work once and is quick to say so afterwards.
         manage(stack, "seed_demo")
+        say("Seeding the demo catalogue (first start only; about a minute)")
+        manage(stack, "seed_catalogue")
+        manage(stack, "seed_sandbox_registry")
+        start_sandbox_registry(stack)
         celery = VENV_BIN / "celery"
         stack.start("worker", [celery, "-A", "marketplace", "worker", "-l", "info", "--concurrency", "2"])
         stack.start(
@@ -411,6 +433,7 @@ def _print_where_everything_is(port: int) -> None:
         f"PostgreSQL:        {os.environ.get('DATABASE_URL', EMBEDDED_DATABASE_URL)}",
         f"Redis:             {os.environ.get('REDIS_URL', EMBEDDED_REDIS_URL)}",
         f"Stripe API:        {os.environ.get('STRIPE_API_BASE', EMBEDDED_STRIPE_API_BASE)}",
+        f"Sandbox registry:  {os.environ.get('SANDBOX_REGISTRY_URL', EMBEDDED_SANDBOX_REGISTRY_URL)}",
         "Management:        .venv/bin/python manage.py <command>  (reaches these same services)",
         "Ctrl-C stops everything.",
     ]
@@ -454,6 +477,9 @@ def command_test(pytest_args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
+    # If whatever started us (make, a shell, `timeout`) goes away without passing a signal on,
+    # take that as Ctrl-C: SIGTERM reaches `running()`, which stops every child.
+    _die_with_parent()
     if not argv or argv[0] not in {"run", "test", "services"}:
         print("usage: python -m marketplace.devstack run | test [pytest args] | services", file=sys.stderr)
         return 2
