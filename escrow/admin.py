@@ -112,3 +112,6 @@ class EntryAdmin(ReadOnlyAdmin[Entry]):
     @admin.display(description="posted at", ordering="journal__created_at")
     def created_at(self, entry: Entry) -> Any:
         return entry.journal.created_at
+
+
+import escrow.admin_deals  # noqa: E402,F401 - deals, offers and the fee schedule

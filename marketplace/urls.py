@@ -7,15 +7,18 @@ from marketplace import views
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("escrow.api.urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
     path("listings/", include("listings.urls")),
+    path("deals/", include("escrow.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("escrow.webhook_urls")),
     path("api/v1/", include((api_v1, "v1"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

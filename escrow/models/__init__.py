@@ -1,5 +1,6 @@
 """The escrow app's models, one module per concern; each is imported here for Django to find."""
 
+from escrow.models.deals import Deal, DealEvent, DealState, FeeSchedule, Offer, OfferState, Party
 from escrow.models.ledger import (
     Entry,
     Journal,
@@ -8,5 +9,23 @@ from escrow.models.ledger import (
     LedgerAccountKind,
     NormalBalance,
 )
+from escrow.models.stripe import StripeEvent, StripeRequest, StripeRequestState
 
-__all__ = ["Entry", "Journal", "JournalKind", "LedgerAccount", "LedgerAccountKind", "NormalBalance"]
+__all__ = [
+    "Deal",
+    "DealEvent",
+    "DealState",
+    "Entry",
+    "FeeSchedule",
+    "Journal",
+    "JournalKind",
+    "LedgerAccount",
+    "LedgerAccountKind",
+    "NormalBalance",
+    "Offer",
+    "OfferState",
+    "Party",
+    "StripeEvent",
+    "StripeRequest",
+    "StripeRequestState",
+]

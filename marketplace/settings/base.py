@@ -2,10 +2,12 @@
 the README; the defaults here are safe for development and point at the embedded stack that
 `make run` starts (see `marketplace.devstack`)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 
 from marketplace import devstack
 
@@ -19,6 +21,8 @@ env = environ.Env()
 DEBUG = env.bool("DEBUG", default=False)
 # A development-only default; production settings refuse to start without SECRET_KEY.
 SECRET_KEY = env("SECRET_KEY", default="django-insecure-development-only-key-do-not-use-in-production-7f3a9")
+# The site's public address, for links in emails sent outside a request (alerts, reminders).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -107,7 +111,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "listings-alerts": {"task": "listings.alerts_send", "schedule": timedelta(minutes=15)},
+    "escrow-offers-expire": {"task": "escrow.offers_expire", "schedule": timedelta(minutes=15)},
+    "escrow-deals-cancel-unpaid": {"task": "escrow.deals_cancel_unpaid", "schedule": timedelta(minutes=15)},
+    # Reconciles the previous UTC day with Stripe's balance transactions.
+    "escrow-stripe-reconcile-daily": {"task": "escrow.stripe_reconcile_daily", "schedule": crontab(hour=3, minute=30)},
+}
 
 # --- Accounts: email login with mandatory verification (django-allauth) ---------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -174,6 +184,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # One name per lifecycle's set of states, however many fields use it.
+    "ENUM_NAME_OVERRIDES": {
+        "DealStateEnum": "escrow.models.deals.DealState",
+        "OfferStateEnum": "escrow.models.deals.OfferState",
+        "ListingStateEnum": "listings.models.listings.ListingState",
+    },
 }
 
 # --- Stripe -------------------------------------------------------------------------------------
@@ -182,6 +198,16 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_localstr
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_localstripe")
 # Empty means Stripe itself; development and tests point the SDK at localstripe.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default=devstack.EMBEDDED_STRIPE_API_BASE)
+
+# --- Offers and deals ------------------------------------------------------------------------------
+OFFER_TTL_DAYS = env.int("OFFER_TTL_DAYS", default=7)
+DEAL_PAYMENT_DAYS = env.int("DEAL_PAYMENT_DAYS", default=5)
+# (connect, read) timeouts of calls to Stripe.
+STRIPE_TIMEOUT_SECONDS = (
+    env.float("STRIPE_CONNECT_TIMEOUT_SECONDS", default=5.0),
+    env.float("STRIPE_READ_TIMEOUT_SECONDS", default=30.0),
+)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 
 # --- Listings -----------------------------------------------------------------------------------
 # Whether an approved listing waits for the seller's margin deposit before it is published.
