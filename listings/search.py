@@ -332,3 +332,24 @@ def _facets(params: SearchParams) -> dict[str, list[FacetValue]]:
             values.sort(key=lambda item: (-item.count, item.label))
         facets[name] = values
     return facets
+
+
+def entries_matching(params: SearchParams) -> QuerySet[ListingSearchEntry]:
+    """The index entries a search matches, unordered (for alerts and counts)."""
+    return _filtered(params)
+
+
+def params_query_string(params: SearchParams) -> str:
+    """The search as URL parameters, in a canonical order (page and notices left out)."""
+    query = QueryDict(mutable=True)
+    if params.q:
+        query["q"] = params.q
+    for name in SearchParams.FACETS:
+        values = getattr(params, name)
+        if values:
+            query.setlist(name, [str(value) for value in values])
+    if params.verified:
+        query["verified"] = "1"
+    if params.sort not in {"relevance", "newest"}:
+        query["sort"] = params.sort
+    return query.urlencode()

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
-from listings.models import Listing, ListingDocument, ListingEvent, ListingRight
+from listings.models import Listing, ListingDocument, ListingEvent, ListingRight, Watch
 from listings.models.listings import PUBLIC_STATES
 
 
@@ -65,3 +65,12 @@ def listings_by_ids(*, listing_ids: list[int]) -> list[Listing]:
     of queries whatever the page size."""
     found = {listing.pk: listing for listing in _with_rights(Listing.objects.filter(pk__in=listing_ids))}
     return [found[listing_id] for listing_id in listing_ids if listing_id in found]
+
+
+def watched_listings(*, user: User) -> list[Listing]:
+    ids = list(Watch.objects.filter(user=user).values_list("listing_id", flat=True))
+    return listings_by_ids(listing_ids=ids)
+
+
+def is_watched(*, user: AbstractBaseUser | AnonymousUser, listing: Listing) -> bool:
+    return isinstance(user, User) and Watch.objects.filter(user=user, listing=listing).exists()

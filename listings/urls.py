@@ -14,4 +14,10 @@ urlpatterns = [
     path("<int:listing_id>/documents/<int:document_id>/", views.listing_document, name="document"),
     path("<int:listing_id>/submit/", views.listing_submit, name="submit"),
     path("<int:listing_id>/withdraw/", views.listing_withdraw, name="withdraw"),
+    path("<int:listing_id>/watch/", views.listing_watch, name="watch"),
+    path("watching/", views.watching, name="watching"),
+    path("saved-searches/", views.saved_search_create, name="saved-search-create"),
+    path("saved-searches/<int:saved_search_id>/delete/", views.saved_search_delete, name="saved-search-delete"),
+    path("follows/", views.follow_create, name="follow-create"),
+    path("follows/<int:follow_id>/delete/", views.follow_delete, name="follow-delete"),
 ]

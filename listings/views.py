@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from listings import search, selectors, services
+from listings import following, search, selectors, services
 from listings.forms import DocumentForm, ListingTermsForm, RightClaimForm
-from listings.models import ListingState
+from listings.models import Follow, ListingState
 
 
 def _user(request: HttpRequest) -> User:
@@ -184,6 +184,7 @@ def listing_detail(request: HttpRequest, listing_id: int) -> HttpResponse:
             "rights": [link.right for link in listing.listing_rights.all()],
             "documents": selectors.documents_visible_to(user=request.user, listing=listing),
             "is_seller": request.user.is_authenticated and listing.seller_id == request.user.pk,
+            "is_watched": selectors.is_watched(user=request.user, listing=listing),
         },
     )
 
@@ -222,6 +223,7 @@ def listing_search(request: HttpRequest) -> HttpResponse:
             "sorts": search.SORTS,
             "facet_titles": FACET_TITLES,
             "query_string": _query_without(request, "page"),
+            "canonical_query": search.params_query_string(params),
         },
     )
 
@@ -244,3 +246,93 @@ def _query_without(request: HttpRequest, *names: str) -> str:
     for name in names:
         query.pop(name, None)
     return query.urlencode()
+
+
+@login_required
+@require_POST
+def listing_watch(request: HttpRequest, listing_id: int) -> HttpResponse:
+    listing = selectors.listing_visible_to(user=request.user, listing_id=listing_id)
+    if listing is None:
+        raise Http404("No such listing.")
+    try:
+        watched = following.watch_toggle(user=_user(request), listing=listing)
+    except services.ListingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Added to your watchlist." if watched else "Removed from your watchlist.")
+    return redirect("listings:detail", listing_id=listing.pk)
+
+
+@login_required
+@require_GET
+def watching(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return render(
+        request,
+        "listings/watching.html",
+        {
+            "watched": selectors.watched_listings(user=user),
+            "saved_searches": user.saved_searches.all(),
+            "follows": user.follows.all(),
+            "follow_subjects": Follow.Subject.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def saved_search_create(request: HttpRequest) -> HttpResponse:
+    try:
+        following.saved_search_create(
+            user=_user(request),
+            name=request.POST.get("name", ""),
+            query_string=request.POST.get("query_string", ""),
+        )
+    except services.ListingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Search saved: we email you when new listings match it.")
+    return redirect("listings:watching")
+
+
+@login_required
+@require_POST
+def saved_search_delete(request: HttpRequest, saved_search_id: int) -> HttpResponse:
+    try:
+        following.saved_search_delete(user=_user(request), saved_search_id=saved_search_id)
+    except services.ListingError as error:
+        raise Http404(str(error)) from error
+    messages.success(request, "Saved search deleted.")
+    return redirect("listings:watching")
+
+
+@login_required
+@require_POST
+def follow_create(request: HttpRequest) -> HttpResponse:
+    try:
+        follow = following.follow_create(
+            user=_user(request), subject=request.POST.get("subject", ""), value=request.POST.get("value", "")
+        )
+    except services.ListingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"You follow {follow.get_subject_display().lower()} {follow.value}.")
+    return redirect(_local(request.POST.get("next", "")) or "listings:watching")
+
+
+@login_required
+@require_POST
+def follow_delete(request: HttpRequest, follow_id: int) -> HttpResponse:
+    try:
+        following.follow_delete(user=_user(request), follow_id=follow_id)
+    except services.ListingError as error:
+        raise Http404(str(error)) from error
+    messages.success(request, "Stopped following.")
+    return redirect("listings:watching")
+
+
+def _local(url: str) -> str:
+    """`url` if it is a path on this site, else empty: a form's "next" must not lead elsewhere."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    return url if url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None) else ""

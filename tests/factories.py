@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 from allauth.account.models import EmailAddress
 
@@ -30,14 +32,14 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
 
-def make_right(**overrides: object):
+def make_right(**overrides: Any) -> Any:
     """A US utility patent in force, with one owner of record."""
     from datetime import date
 
     from listings.models import OwnerOfRecord, Right
 
     owner = str(overrides.pop("owner", "Example Innovations Inc."))
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "kind": "patent",
         "sub_kind": "invention",
         "jurisdiction": "US",
@@ -57,11 +59,11 @@ def make_right(**overrides: object):
     return right
 
 
-def make_listing(*, seller, rights=None, publish: bool = True, **terms: object):
+def make_listing(*, seller: Any, rights: Any = None, publish: bool = True, **terms: Any) -> Any:
     """A listing through the services, published by a staff decision unless told otherwise."""
     from listings import services
 
-    defaults: dict[str, object] = {
+    defaults: dict[str, Any] = {
         "title": "Sparse neural network accelerator patent",
         "description": "",
         "deal_types": ["assignment"],
@@ -75,6 +77,6 @@ def make_listing(*, seller, rights=None, publish: bool = True, **terms: object):
     )
     if publish:
         services.listing_submit(listing=listing, acting_user=seller)
-        staff = UserFactory(is_staff=True)
+        staff: Any = UserFactory(is_staff=True)
         listing = services.listing_approve(listing=listing, acting_user=staff)
     return listing

@@ -1,4 +1,5 @@
 from listings.models.classification import CpcSymbol, NiceClass, NiceTerm
+from listings.models.following import Follow, SavedSearch, Watch
 from listings.models.listings import (
     DealType,
     Listing,
@@ -15,6 +16,7 @@ __all__ = [
     "CpcSymbol",
     "DealType",
     "Encumbrance",
+    "Follow",
     "Jurisdiction",
     "Kind",
     "Listing",
@@ -28,6 +30,8 @@ __all__ = [
     "OwnerOfRecord",
     "PriceMode",
     "Right",
+    "SavedSearch",
     "Status",
     "SubKind",
+    "Watch",
 ]

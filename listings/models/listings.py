@@ -63,8 +63,9 @@ WAITING_FOR: dict[str, str] = {
 
 # States in which the seller may still withdraw the listing (a reserved listing has a deal).
 WITHDRAWABLE = [S.DRAFT, S.SUBMITTED, S.VERIFYING, S.NEEDS_REVIEW, S.AWAITING_MARGIN, S.PUBLISHED, S.SUSPENDED]
-# States in which buyers can find the listing.
-PUBLIC_STATES = (S.PUBLISHED, S.RESERVED)
+# States in which buyers can find the listing. An expired listing stays visible, marked as such,
+# so that a buyer who follows a link learns why it cannot be bought.
+PUBLIC_STATES = (S.PUBLISHED, S.RESERVED, S.EXPIRED)
 
 
 class Listing(FSMModelMixin, models.Model):
