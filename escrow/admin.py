@@ -114,4 +114,5 @@ class EntryAdmin(ReadOnlyAdmin[Entry]):
         return entry.journal.created_at
 
 
-import escrow.admin_deals  # noqa: E402,F401 - deals, offers and the fee schedule
+import escrow.admin_deals  # noqa: E402 - deals, offers and the fee schedule
+import escrow.admin_margin  # noqa: E402,F401 - margin rules and deposits, Connect accounts

@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class EscrowConfig(AppConfig):
     name = "escrow"
     verbose_name = "Escrow"
+
+    def ready(self) -> None:
+        # The Stripe events escrow acts on. Importing these modules also registers their Celery
+        # tasks (payouts, refunds, margin returns) in the worker.
+        from escrow import margin, payments, payouts  # noqa: F401 - margin: its tasks
+        from escrow.webhooks import register_handler
+
+        register_handler("payment_intent.succeeded", payments.payment_intent_succeeded_handle)
+        register_handler("payment_intent.payment_failed", payments.payment_intent_failed_handle)
+        register_handler("account.updated", payouts.account_updated_handle)

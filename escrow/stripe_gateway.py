@@ -605,3 +605,13 @@ def webhook_event_construct(*, payload: bytes, signature_header: str) -> Webhook
     except ValueError:
         raise WebhookRefused("The payload is not JSON.") from None
     return WebhookEvent.from_json(data)
+
+
+def charge_balance_transaction_id(*, charge_id: str) -> str:
+    """The balance transaction (`txn_...`) of a captured charge, or "" while Stripe has none yet:
+    the platform's ledger names it on the payment's journals so that they reconcile."""
+    if not charge_id.startswith(("ch_", "py_")):
+        raise StripeInvalidRequest(f"{charge_id!r} is not a charge.")
+    client = _client()
+    data = _request(lambda: client.v1.charges.retrieve(charge_id))
+    return _id_of(data.get("balance_transaction"))

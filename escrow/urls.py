@@ -13,5 +13,15 @@ urlpatterns = [
         views.offer_action,
         name="offer-action",
     ),
+    # Paying and payouts (before the catch-all deal action below, which would take "pay").
+    path("<int:deal_id>/pay/", views.deal_pay, name="deal-pay"),
+    path("<int:deal_id>/pay/return/", views.deal_pay_return, name="deal-pay-return"),
+    path("margin/<int:listing_id>/", views.margin_pay, name="margin-pay"),
+    path("margin/<int:listing_id>/return/", views.margin_pay_return, name="margin-pay-return"),
+    path("margin/<int:listing_id>/withdraw/", views.margin_withdraw, name="margin-withdraw"),
+    path("payouts/", views.payouts_page, name="payouts"),
+    path("payouts/onboard/", views.payouts_onboard, name="payouts-onboard"),
+    path("payouts/return/", views.payouts_return, name="payouts-return"),
+    path("staff/<int:deal_id>/release/", views.staff_deal_release, name="staff-deal-release"),
     path("<int:deal_id>/<str:action>/", views.deal_action, name="deal-action"),
 ]

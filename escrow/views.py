@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from escrow import selectors, services
+from escrow import margin, payments, payouts, selectors, services, stripe_gateway
+from escrow.models import ConnectedAccount, Deal
 from listings import selectors as listing_selectors
 from listings.models import Listing
-from marketplace.money import MoneyError, money_parse
+from marketplace.money import Money, MoneyError, money_parse
 
 
 def _user(request: HttpRequest) -> User:
@@ -123,3 +126,205 @@ def deal_action(request: HttpRequest, deal_id: int, action: str) -> HttpResponse
     except services.DealError as error:
         messages.error(request, str(error))
     return redirect("escrow:dashboard")
+
+
+# --- Paying: the buyer's escrow payment, the seller's margin deposit, payouts ------------------
+# Payment pages create (or find again) the one PaymentIntent of the deal or deposit, and confirm
+# the card in the browser with Stripe.js; the return views re-read the intent from Stripe and
+# apply it through the same path as the webhook (escrow.payments.payment_intent_settle).
+
+
+def _stripe_js_url() -> str:
+    from django.conf import settings
+
+    return str(settings.STRIPE_JS_URL)
+
+
+def _card_context(*, client_secret: str, return_url: str) -> dict[str, str]:
+    from django.conf import settings
+
+    return {
+        "stripe_js_url": _stripe_js_url(),
+        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "client_secret": client_secret,
+        "return_url": return_url,
+    }
+
+
+def _buyers_deal(request: HttpRequest, deal_id: int) -> Deal:
+    deal = selectors.deal_of(user=_user(request), deal_id=deal_id)
+    if deal is None:
+        raise Http404("No such deal of yours.")
+    if deal.buyer_id != request.user.pk:
+        raise PermissionDenied("Only the buyer pays into escrow.")
+    return deal
+
+
+@login_required
+@require_GET
+def deal_pay(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = _buyers_deal(request, deal_id)
+    try:
+        intent = payments.deal_payment_start(deal=deal, buyer=_user(request))
+    except services.DealError as error:
+        messages.error(request, str(error))
+        return redirect("escrow:dashboard")
+    except stripe_gateway.StripeGatewayError as error:
+        messages.error(request, f"The payment could not be prepared, try again in a moment ({error.kind}).")
+        return redirect("escrow:dashboard")
+    return_url = reverse("escrow:deal-pay-return", args=[deal.pk])
+    context = {
+        "deal": deal,
+        "buyer_fee": Money(deal.buyer_fee, deal.currency),
+        "pay_label": f"Pay {deal.total_due}",
+        **_card_context(client_secret=intent.client_secret, return_url=return_url),
+    }
+    return render(request, "escrow/deal_pay.html", context)
+
+
+@login_required
+@require_GET
+def deal_pay_return(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = _buyers_deal(request, deal_id)
+    payment_intent_id = payments.payment_intent_id_for(key=payments.deal_payment_key(deal.pk))
+    if not payment_intent_id:
+        messages.error(request, "No payment was started for this deal.")
+        return redirect("escrow:dashboard")
+    try:
+        outcome = payments.payment_intent_settle(payment_intent_id=payment_intent_id)
+    except (services.DealError, payments.PaymentError, stripe_gateway.StripeGatewayError) as error:
+        messages.error(request, f"The payment could not be applied: {error}")
+        return redirect("escrow:dashboard")
+    if outcome in ("funded", "already_funded"):
+        messages.success(request, f"Payment received: deal #{deal.pk} is funded and held in escrow.")
+    else:
+        messages.info(request, "The payment is not complete yet; this page updates once Stripe confirms it.")
+    return redirect("escrow:dashboard")
+
+
+def _sellers_listing(request: HttpRequest, listing_id: int) -> Listing:
+    listing = _listing(request, listing_id)
+    if listing.seller_id != request.user.pk:
+        raise PermissionDenied("Only the seller pays the margin deposit.")
+    return listing
+
+
+@login_required
+@require_GET
+def margin_pay(request: HttpRequest, listing_id: int) -> HttpResponse:
+    listing = _sellers_listing(request, listing_id)
+    try:
+        deposit, intent = margin.margin_payment_start(listing=listing, seller=_user(request))
+    except margin.MarginError as error:
+        messages.error(request, str(error))
+        return redirect("escrow:dashboard")
+    except stripe_gateway.StripeGatewayError as error:
+        messages.error(request, f"The payment could not be prepared, try again in a moment ({error.kind}).")
+        return redirect("escrow:dashboard")
+    return_url = reverse("escrow:margin-pay-return", args=[listing.pk])
+    context = {
+        "listing": listing,
+        "deposit": deposit,
+        "pay_label": f"Pay the margin deposit of {deposit.money}",
+        **_card_context(client_secret=intent.client_secret, return_url=return_url),
+    }
+    return render(request, "escrow/margin_pay.html", context)
+
+
+@login_required
+@require_GET
+def margin_pay_return(request: HttpRequest, listing_id: int) -> HttpResponse:
+    listing = _sellers_listing(request, listing_id)
+    payment_intent_id = payments.payment_intent_id_for(key=margin.margin_payment_key(listing.pk))
+    if not payment_intent_id:
+        messages.error(request, "No margin deposit payment was started for this listing.")
+        return redirect("escrow:dashboard")
+    try:
+        outcome = payments.payment_intent_settle(payment_intent_id=payment_intent_id)
+    except (payments.PaymentError, stripe_gateway.StripeGatewayError) as error:
+        messages.error(request, f"The payment could not be applied: {error}")
+        return redirect("escrow:dashboard")
+    if outcome in ("paid", "already_paid"):
+        messages.success(request, "Margin deposit received: your listing is live.")
+    else:
+        messages.info(request, "The payment is not complete yet; this page updates once Stripe confirms it.")
+    return redirect("escrow:dashboard")
+
+
+@login_required
+@require_POST
+def margin_withdraw(request: HttpRequest, listing_id: int) -> HttpResponse:
+    listing = _sellers_listing(request, listing_id)
+    try:
+        margin.listing_withdraw_returning_margin(listing=listing, acting_user=_user(request))
+    except margin.MarginError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Listing withdrawn; a paid margin deposit goes back to your card.")
+    return redirect("escrow:dashboard")
+
+
+@login_required
+@require_GET
+def payouts_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    context = {
+        "account": ConnectedAccount.objects.filter(user=user).first(),
+        "owed": payouts.seller_owed(user=user),
+    }
+    return render(request, "escrow/payouts.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payouts_onboard(request: HttpRequest) -> HttpResponse:
+    # GET too: Stripe sends the seller back to the refresh URL when a link expired.
+    try:
+        url = payouts.connected_account_start(
+            user=_user(request),
+            refresh_url=request.build_absolute_uri(reverse("escrow:payouts-onboard")),
+            return_url=request.build_absolute_uri(reverse("escrow:payouts-return")),
+        )
+    except stripe_gateway.StripeGatewayError as error:
+        messages.error(request, f"Stripe could not start the onboarding: {error}")
+        return redirect("escrow:payouts")
+    return redirect(url)
+
+
+@login_required
+@require_GET
+def payouts_return(request: HttpRequest) -> HttpResponse:
+    account = ConnectedAccount.objects.filter(user=_user(request)).first()
+    if account is None:
+        return redirect("escrow:payouts")
+    try:
+        account = payouts.connected_account_refresh(stripe_account_id=account.stripe_account_id) or account
+    except stripe_gateway.StripeGatewayError as error:
+        messages.error(request, f"Stripe could not be asked about your account: {error}")
+        return redirect("escrow:payouts")
+    if account.transfers_active:
+        messages.success(request, "Payouts are set up: what you are owed is on its way.")
+    else:
+        messages.info(request, "Stripe has not finished checking your account; payouts start once it has.")
+    return redirect("escrow:payouts")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_deal_release(request: HttpRequest, deal_id: int) -> HttpResponse:
+    """Staff release a recorded deal's escrow to the seller (the payout follows on commit)."""
+    user = _user(request)
+    if not user.is_staff:
+        raise PermissionDenied("Only staff release escrow.")
+    deal = Deal.objects.select_related("listing", "buyer", "seller").filter(pk=deal_id).first()
+    if deal is None:
+        raise Http404("No such deal.")
+    if request.method == "POST":
+        try:
+            services.deal_release(deal=deal, acting_user=user)
+        except services.DealError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Deal #{deal.pk} released: the seller's payout follows.")
+        return redirect("escrow:staff-deal-release", deal_id=deal.pk)
+    return render(request, "escrow/staff_release.html", {"deal": deal})

@@ -9,9 +9,11 @@ from escrow.models.ledger import (
     LedgerAccountKind,
     NormalBalance,
 )
+from escrow.models.margin import ConnectedAccount, MarginDeposit, MarginDepositState, MarginRule
 from escrow.models.stripe import StripeEvent, StripeRequest, StripeRequestState
 
 __all__ = [
+    "ConnectedAccount",
     "Deal",
     "DealEvent",
     "DealState",
@@ -21,6 +23,9 @@ __all__ = [
     "JournalKind",
     "LedgerAccount",
     "LedgerAccountKind",
+    "MarginDeposit",
+    "MarginDepositState",
+    "MarginRule",
     "NormalBalance",
     "Offer",
     "OfferState",

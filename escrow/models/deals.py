@@ -23,11 +23,11 @@ CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCIES)]
 
 
 def offer_expiry_default() -> datetime:
-    return timezone.now() + timedelta(days=getattr(settings, "OFFER_TTL_DAYS", 7))
+    return timezone.now() + timedelta(days=settings.OFFER_TTL_DAYS)
 
 
 def payment_deadline_default() -> datetime:
-    return timezone.now() + timedelta(days=getattr(settings, "DEAL_PAYMENT_DAYS", 5))
+    return timezone.now() + timedelta(days=settings.DEAL_PAYMENT_DAYS)
 
 
 class Party(models.TextChoices):

@@ -152,13 +152,18 @@ def deal_buy_now(*, listing: Listing, buyer: User, deal_type: str | None = None)
 
 
 @transaction.atomic
-def deal_mark_funded(*, deal: Deal, amount: Money, payment_reference: str, idempotency_key: str) -> Deal:
+def deal_mark_funded(
+    *, deal: Deal, amount: Money, payment_reference: str, idempotency_key: str, ledger_reference: str = ""
+) -> Deal:
     """The payment provider captured the buyer's payment: hold it in escrow, the deal is funded.
 
     Idempotent: the same payment (same key) applied again changes nothing, in whatever state the
     deal is by then. Another payment for a deal already paid is refused. A payment that arrives
     after the deal was cancelled is recorded and owed back to the buyer at once (the money is at
-    the platform either way; the ledger must say so), and the deal stays cancelled."""
+    the platform either way; the ledger must say so), and the deal stays cancelled.
+
+    `ledger_reference`: Stripe's balance transaction of the payment (`txn_...`) when known, the
+    funding journal's reference so that reconciliation finds it (escrow.stripe_reconciliation)."""
     if not isinstance(idempotency_key, str) or not idempotency_key.strip() or len(idempotency_key) > 200:
         raise DealError("A payment needs an idempotency key of 1 to 200 characters.", code=Refusal.INVALID)
     if not isinstance(payment_reference, str) or len(payment_reference) > 200:
@@ -186,7 +191,7 @@ def deal_mark_funded(*, deal: Deal, amount: Money, payment_reference: str, idemp
         idempotency_key=f"deal:{deal.pk}:funded",
         lines=[(_platform_account(LedgerAccountKind.PLATFORM_CASH, deal.currency), amount), (escrow, -amount)],
         description=f"Deal #{deal.pk} funded by the buyer ({payment_reference or 'payment'})",
-        reference=deal.reference,
+        reference=ledger_reference or deal.reference,
     )
     if late:
         journal_post(
@@ -276,6 +281,11 @@ def _release(*, listing: Listing, deal: Deal, acting_user: User | None, note: st
     )
     deal_record(deal, from_state=from_state, actor=acting_user, note=note)
     listing_services.listing_mark_sold(listing=listing, acting_user=acting_user, note=f"Sold by deal #{deal.pk}.")
+    # The transfer to the seller leaves on commit and the margin deposit goes back (imported
+    # here: escrow.payouts builds on these services).
+    from escrow.payouts import deal_released_settle
+
+    deal_released_settle(deal=deal)
     return deal
 
 
@@ -304,6 +314,10 @@ def _refund(*, listing: Listing, deal: Deal, acting_user: User | None, note: str
         listing_services.listing_release_reservation(
             listing=listing, acting_user=acting_user, note=f"Deal #{deal.pk} was refunded."
         )
+    # The refund to the buyer's card leaves on commit (imported here, as in _release).
+    from escrow.payouts import deal_refund_schedule
+
+    deal_refund_schedule(deal=deal)
     return deal
 
 

@@ -32,6 +32,7 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 # In production the SDK talks to Stripe itself unless told otherwise.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 
 # The offices' real services unless told otherwise.
 USPTO_ODP_BASE_URL = env("USPTO_ODP_BASE_URL", default="https://api.uspto.gov")

@@ -1,23 +1,17 @@
-"""The deals dashboard and the listing page's buy and offer box (escrow's include template).
-
-/deals/ is mounted by marketplace/urls.py once merged; until then this module is its own urlconf."""
+"""The deals dashboard and the listing page's buy and offer box (escrow's include template)."""
 
 from __future__ import annotations
 
 import pytest
 from django.template import Context, Template
 from django.test import Client, RequestFactory
-from django.urls import include, path
 
 from escrow import services
 from escrow.models import Deal, Offer
-from marketplace.urls import urlpatterns as site_urlpatterns
 from tests.escrow.test_deals_support import fixed_listing, offers_listing
 from tests.factories import UserFactory
 
-urlpatterns = [*site_urlpatterns, path("deals/", include("escrow.urls"))]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 
 def _client(user):
