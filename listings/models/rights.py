@@ -94,6 +94,15 @@ class Right(models.Model):
     facts_source = models.CharField(max_length=200, help_text="e.g. 'USPTO Open Data Portal', 'seller's statement'.")
     facts_as_of = models.DateTimeField(default=timezone.now)
 
+    # The latest verification against the register, as a summary the listing page can show
+    # without asking the verification app (which sits above listings) for its runs.
+    verification_verdict = models.CharField(
+        max_length=16, blank=True, help_text="passed, warning, failed or needs_review; empty until verified."
+    )
+    verified_as_of = models.DateTimeField(null=True, blank=True, help_text="When the register was read.")
+    verification_register = models.CharField(max_length=120, blank=True, help_text="The register that was read.")
+    verification_summary = models.TextField(blank=True, help_text="One line per check: outcome and evidence.")
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -100,16 +100,31 @@ def test_bad_input_on_a_new_listing_is_refused_and_nothing_created(client, user,
     assert Right.objects.count() == 0
 
 
-def test_submitting_sends_the_listing_to_staff_review(user):
+def test_submitting_hands_the_listing_to_verification_after_commit(user, django_capture_on_commit_callbacks):
     listing = make_listing(seller=user, publish=False)
     from listings import services
+    from listings.signals import listing_submitted
 
-    services.listing_submit(listing=listing, acting_user=user)
+    announced: list[int] = []
 
+    def receiver(sender: object, listing_id: int, **kwargs: object) -> None:
+        announced.append(listing_id)
+
+    listing_submitted.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            services.listing_submit(listing=listing, acting_user=user)
+        assert announced == []  # nothing leaves before the commit
+        for callback in callbacks:
+            callback()
+    finally:
+        listing_submitted.disconnect(receiver)
+
+    assert announced == [listing.pk]
     listing = Listing.objects.get(pk=listing.pk)
-    assert listing.state == ListingState.NEEDS_REVIEW
+    assert listing.state == ListingState.SUBMITTED
     assert listing.submitted_at is not None
-    assert list(listing.events.values_list("to_state", flat=True)) == ["draft", "submitted", "needs_review"]
+    assert list(listing.events.values_list("to_state", flat=True)) == ["draft", "submitted"]
 
 
 def test_a_seller_without_a_legal_name_cannot_submit(client):
@@ -152,6 +167,7 @@ def test_staff_approve_a_listing_in_the_admin_and_it_is_published_and_searchable
     from listings import services
 
     services.listing_submit(listing=listing, acting_user=user)
+    services.listing_verification_needs_review(listing=listing, note="The owner name needs a person's eye.")
     staff = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(staff)
 
@@ -179,6 +195,7 @@ def test_staff_reject_with_a_reason_the_seller_reads(client, user):
     from listings import services
 
     services.listing_submit(listing=listing, acting_user=user)
+    services.listing_verification_needs_review(listing=listing, note="The owner name needs a person's eye.")
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
 
     empty = client.post(reverse("admin:listings_reject", args=[listing.pk]), {"reason": ""})

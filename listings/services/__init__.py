@@ -1,0 +1,73 @@
+"""Writes to rights and listings. Each public function is one action in one transaction; views,
+forms, serializers and the apps above call them through this package."""
+
+from listings.services.common import ListingError
+from listings.services.documents import listing_document_add, sniff_content_type
+from listings.services.drafts import (
+    ListingTerms,
+    listing_approve,
+    listing_create_draft,
+    listing_mark_sold,
+    listing_publish_after_margin,
+    listing_reject,
+    listing_release_reservation,
+    listing_reserve,
+    listing_submit,
+    listing_terms_check,
+    listing_update_draft,
+    listing_withdraw,
+)
+from listings.services.rights import (
+    NUMBER_KINDS,
+    RightClaim,
+    number_kinds_of_field,
+    right_claim_check,
+    right_from_claim,
+    status_from_facts,
+)
+from listings.services.verdicts import (
+    VERIFIED_VERDICTS,
+    EncumbranceFact,
+    OwnerFact,
+    listing_search_verified_refresh,
+    listing_verification_failed,
+    listing_verification_needs_review,
+    listing_verification_passed,
+    listing_verification_started,
+    right_facts_update,
+    right_verification_record,
+)
+
+__all__ = [
+    "NUMBER_KINDS",
+    "VERIFIED_VERDICTS",
+    "EncumbranceFact",
+    "ListingError",
+    "ListingTerms",
+    "OwnerFact",
+    "RightClaim",
+    "listing_approve",
+    "listing_create_draft",
+    "listing_document_add",
+    "listing_mark_sold",
+    "listing_publish_after_margin",
+    "listing_reject",
+    "listing_release_reservation",
+    "listing_reserve",
+    "listing_search_verified_refresh",
+    "listing_submit",
+    "listing_terms_check",
+    "listing_update_draft",
+    "listing_verification_failed",
+    "listing_verification_needs_review",
+    "listing_verification_passed",
+    "listing_verification_started",
+    "listing_withdraw",
+    "number_kinds_of_field",
+    "right_claim_check",
+    "right_facts_update",
+    "right_from_claim",
+    "right_verification_record",
+    "sniff_content_type",
+    "status_from_facts",
+]
