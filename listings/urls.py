@@ -20,4 +20,9 @@ urlpatterns = [
     path("saved-searches/<int:saved_search_id>/delete/", views.saved_search_delete, name="saved-search-delete"),
     path("follows/", views.follow_create, name="follow-create"),
     path("follows/<int:follow_id>/delete/", views.follow_delete, name="follow-delete"),
+    path("import/", views.portfolio_import, name="import"),
+    path("import/template.csv", views.portfolio_import_template, name="import-template"),
+    path("import/<int:job_id>/", views.portfolio_import_job, name="import-job"),
+    path("import/<int:job_id>/progress/", views.portfolio_import_progress, name="import-progress"),
+    path("import/<int:job_id>/rejected.csv", views.portfolio_import_rejected, name="import-rejected"),
 ]

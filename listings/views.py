@@ -1,17 +1,19 @@
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from listings import following, search, selectors, services
+from listings import following, portfolio, search, selectors, services
 from listings.forms import DocumentForm, ListingTermsForm, RightClaimForm
-from listings.models import Follow, ListingState
+from listings.models import Follow, ImportJob, ListingState
 
 
 def _user(request: HttpRequest) -> User:
@@ -336,3 +338,86 @@ def _local(url: str) -> str:
     from django.utils.http import url_has_allowed_host_and_scheme
 
     return url if url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None) else ""
+
+
+# --- Portfolio import ---------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def portfolio_import(request: HttpRequest) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = "Choose a CSV file to upload."
+        else:
+            try:
+                job = portfolio.portfolio_import_start(
+                    seller=_user(request), upload=upload, original_name=upload.name or "upload.csv"
+                )
+            except services.ListingError as refusal:
+                error = str(refusal)
+            else:
+                messages.success(request, f"“{job.original_name}” is queued: {job.total_rows:,} rows to import.")
+                return redirect("listings:import-job", job_id=job.pk)
+    return render(
+        request,
+        "listings/import.html",
+        {
+            "error": error,
+            "template_columns": portfolio.TEMPLATE,
+            "nasa_columns": portfolio.NASA_COLUMNS,
+            "patentsview_columns": portfolio.PATENTSVIEW_COLUMNS,
+            "google_columns": portfolio.GOOGLE_COLUMNS,
+            "max_rows": portfolio.import_max_rows(),
+            "max_megabytes": portfolio.import_max_bytes() // (1024 * 1024),
+            "jobs": portfolio.import_jobs_of(seller=_user(request)),
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_GET
+def portfolio_import_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="portfolio-template.csv"'
+    csv.writer(response).writerow(portfolio.TEMPLATE_COLUMNS)
+    return response
+
+
+def _import_job(request: HttpRequest, job_id: int) -> ImportJob:
+    job = portfolio.import_job_of(seller=_user(request), job_id=job_id)
+    if job is None:
+        raise Http404("No such import of yours.")
+    return job
+
+
+@login_required
+@require_GET
+def portfolio_import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _import_job(request, job_id)
+    return render(request, "listings/import_job.html", {"job": job, "progress": portfolio.import_job_progress(job=job)})
+
+
+@login_required
+@require_GET
+def portfolio_import_progress(request: HttpRequest, job_id: int) -> JsonResponse:
+    response = JsonResponse(portfolio.import_job_progress(job=_import_job(request, job_id)))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def portfolio_import_rejected(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
+    job = _import_job(request, job_id)
+    response = StreamingHttpResponse(portfolio.import_rejections_csv(job=job), content_type="text/csv; charset=utf-8")
+    stem = job.original_name.rsplit(".", 1)[0][:80] or "import"
+    response["Content-Disposition"] = f'attachment; filename="{_ascii_name(stem)}-rejected.csv"'
+    return response
+
+
+def _ascii_name(stem: str) -> str:
+    return "".join(char if char.isascii() and (char.isalnum() or char in "-_.") else "_" for char in stem)

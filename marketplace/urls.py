@@ -7,6 +7,7 @@ from marketplace import views
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("listings.api.urls")),
     path("", include("escrow.api.urls")),
 ]
 
@@ -15,6 +16,7 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("listings/", include("listings.urls")),
     path("deals/", include("escrow.urls")),
+    path("verification/", include("verification.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

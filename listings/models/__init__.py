@@ -1,5 +1,6 @@
 from listings.models.classification import CpcSymbol, NiceClass, NiceTerm
 from listings.models.following import Follow, SavedSearch, Watch
+from listings.models.imports import ImportJob, ImportJobState, ImportLayout, ImportRejection
 from listings.models.listings import (
     DealType,
     Listing,
@@ -17,6 +18,10 @@ __all__ = [
     "DealType",
     "Encumbrance",
     "Follow",
+    "ImportJob",
+    "ImportJobState",
+    "ImportLayout",
+    "ImportRejection",
     "Jurisdiction",
     "Kind",
     "Listing",

@@ -115,6 +115,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "listings-alerts": {"task": "listings.alerts_send", "schedule": timedelta(minutes=15)},
     "escrow-offers-expire": {"task": "escrow.offers_expire", "schedule": timedelta(minutes=15)},
     "escrow-deals-cancel-unpaid": {"task": "escrow.deals_cancel_unpaid", "schedule": timedelta(minutes=15)},
+    "escrow-margin-deposits-settle": {"task": "escrow.margin_deposits_settle", "schedule": timedelta(hours=1)},
+    "verification-recheck-slot": {"task": "verification.recheck_slot", "schedule": timedelta(minutes=15)},
+    "verification-deadline-alerts": {"task": "verification.deadline_alerts", "schedule": crontab(hour=6, minute=0)},
     # Reconciles the previous UTC day with Stripe's balance transactions.
     "escrow-stripe-reconcile-daily": {"task": "escrow.stripe_reconcile_daily", "schedule": crontab(hour=3, minute=30)},
 }
@@ -189,6 +192,7 @@ SPECTACULAR_SETTINGS = {
         "DealStateEnum": "escrow.models.deals.DealState",
         "OfferStateEnum": "escrow.models.deals.OfferState",
         "ListingStateEnum": "listings.models.listings.ListingState",
+        "DealTypeEnum": "listings.models.listings.DealType",
     },
 }
 
@@ -198,6 +202,10 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_localstr
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_localstripe")
 # Empty means Stripe itself; development and tests point the SDK at localstripe.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default=devstack.EMBEDDED_STRIPE_API_BASE)
+# Stripe.js for the card forms: localstripe serves a stand-in, so the card form works offline.
+STRIPE_JS_URL = env(
+    "STRIPE_JS_URL", default=f"{STRIPE_API_BASE}/js.stripe.com/v3/" if STRIPE_API_BASE else "https://js.stripe.com/v3/"
+)
 
 # --- Offers and deals ------------------------------------------------------------------------------
 OFFER_TTL_DAYS = env.int("OFFER_TTL_DAYS", default=7)
@@ -213,6 +221,20 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # Whether an approved listing waits for the seller's margin deposit before it is published.
 LISTING_MARGIN_REQUIRED = env.bool("LISTING_MARGIN_REQUIRED", default=False)
 LISTING_DOCUMENT_MAX_BYTES = env.int("LISTING_DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# Portfolio imports: the largest CSV file, and the most rows one file may hold.
+LISTING_IMPORT_MAX_BYTES = env.int("LISTING_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+LISTING_IMPORT_MAX_ROWS = env.int("LISTING_IMPORT_MAX_ROWS", default=50_000)
+
+# --- Verification against the registers ---------------------------------------------------------
+# A right needs at least this much term left to pass.
+VERIFICATION_MIN_TERM_MONTHS = env.int("VERIFICATION_MIN_TERM_MONTHS", default=12)
+# Owner-name similarity (0 to 1) at or above which a name passes; anything lower goes to review.
+VERIFICATION_NAME_MATCH_THRESHOLD = env.float("VERIFICATION_NAME_MATCH_THRESHOLD", default=1.0)
+# Days before a fee or renewal deadline at which owners are warned.
+VERIFICATION_DEADLINE_WARNING_DAYS = env.list("VERIFICATION_DEADLINE_WARNING_DAYS", cast=int, default=[90, 30, 7])
+# Published listings are re-checked once a day, spread over this many slots.
+VERIFICATION_RECHECK_SLOTS = env.int("VERIFICATION_RECHECK_SLOTS", default=96)
+VERIFICATION_RETRY_BASE_SECONDS = env.int("VERIFICATION_RETRY_BASE_SECONDS", default=30)
 
 # --- The offices' registers ----------------------------------------------------------------------
 # Development and tests default to the sandbox registry that `make run` starts; production
