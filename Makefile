@@ -22,6 +22,12 @@ test: $(INSTALLED) browser
 services: $(INSTALLED)
 	@$(BIN)/python -m marketplace.devstack services
 
+# The search benchmark: a catalogue of a million listings from real text in its own database
+# (marketplace_bench), served by gunicorn with production settings; prints a table and writes
+# bench/results/latest.json. BENCH_ARGS="--reuse" keeps an existing catalogue of that size.
+bench: $(INSTALLED)
+	@$(BIN)/python -m marketplace.devstack bench $(BENCH_ARGS)
+
 # Browser tests drive Debian's Chromium; install it when missing (as root), else they skip.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -4,6 +4,25 @@ Every filter lives in the query string, so a search can be shared and bookmarked
 query uses PostgreSQL's web-search syntax ("quoted phrases", OR, -exclusion), which accepts any
 input without a syntax error; an office number in any common spelling is recognised first and
 leads straight to its listing.
+
+How a page stays fast at a million listings (measured by `make bench`, see bench/):
+- Counting. Totals and facet counts are exact up to EXACT_COUNT_LIMIT matches. Every facet is
+  counted in ONE query over a materialised set: the matches of the text query (and the verified
+  switch) that fail at most one facet filter, which is exactly the union of what each facet is
+  counted over (a facet is counted without its own filter). When that set holds more than
+  EXACT_COUNT_LIMIT rows, the first EXACT_COUNT_LIMIT of them in physical order are a uniform
+  random sample, because the catalogue's physical order is unrelated to its content (entries are
+  written in listing-id order, and bitmap and sequential scans return rows in block order); the
+  counts are scaled by the share of the table's blocks the sample covered and marked as
+  estimates (this needs synchronize_seqscans=off, set with the server's other settings in
+  marketplace/devstack.py, and no parallel scans). The page with no search and no filter reads
+  exact counts that triggers keep (ListingSearchFacetCount), and so does a facet whose only
+  narrowing is its own filter.
+- Ranking. Up to EXACT_COUNT_LIMIT matches are ranked exactly (ts_rank_cd over the weighted
+  document). Above that, ranking every match costs about a second at a million rows, so the
+  page ranks a bounded candidate set: up to RANK_CANDIDATES matches whose title matches (a
+  separate, small title-only tsvector with its own GIN index), topped up with other matches,
+  and says so ("best matches first"); sorting by newest, price or term still covers every match.
 """
 
 from __future__ import annotations
@@ -12,9 +31,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -28,6 +47,12 @@ PAGE_SIZE = 20
 # Up to here counts are exact; above, the planner's estimate is shown, marked as such.
 EXACT_COUNT_LIMIT = 10_000
 MAX_PAGE = 500
+# Above EXACT_COUNT_LIMIT matches, relevance is computed over this many candidates.
+RANK_CANDIDATES = 1_000
+BOUNDED_RANKING_NOTICE = (
+    "More than {limit:,} listings match: the best {candidates:,} matches are ranked first "
+    "(listings whose title matches come first). Add words or filters, or sort by newest to browse every match."
+)
 
 SORTS = {
     "relevance": "Relevance",
@@ -111,12 +136,12 @@ def exact_number_match(q: str) -> int | None:
     if not candidates:
         return None
     canonicals = [number.canonical for number in candidates]
-    return (
-        ListingSearchEntry.objects.filter(numbers__overlap=canonicals)
-        .order_by("-published_at")
-        .values_list("listing_id", flat=True)
-        .first()
-    )
+    # All the (few) listings holding the number, newest chosen here: with ORDER BY ... LIMIT 1
+    # the planner walks the published_at index over the whole catalogue instead of using the
+    # numbers' GIN index.
+    found = ListingSearchEntry.objects.filter(numbers__overlap=canonicals).values_list("published_at", "listing_id")
+    newest = max(found, default=None)
+    return newest[1] if newest is not None else None
 
 
 def _search_query(q: str) -> SearchQuery | None:
@@ -206,6 +231,16 @@ class FacetValue:
     label: str
     count: int
     selected: bool
+    # True when the count is estimated from a sample (more than EXACT_COUNT_LIMIT matches).
+    is_estimate: bool = False
+
+    @property
+    def count_display(self) -> str:
+        """The count as a page shows it: an estimate is rounded and marked with "~"."""
+        if not self.is_estimate:
+            return f"{self.count:,}"
+        magnitude = 10 ** max(0, len(str(self.count)) - 2)
+        return f"~{round(self.count / magnitude) * magnitude:,}"
 
 
 @dataclass
@@ -216,93 +251,304 @@ class SearchResults:
     total_is_estimate: bool
     facets: dict[str, list[FacetValue]]
     pages: int
+    # True when some facet counts are estimates (each FacetValue says which).
+    facets_are_estimate: bool = False
+    # True when relevance ranked a bounded candidate set rather than every match.
+    ranking_is_bounded: bool = False
 
 
-def _count(queryset: QuerySet[ListingSearchEntry]) -> tuple[int, bool]:
-    exact = queryset[: EXACT_COUNT_LIMIT + 1].count()
-    if exact <= EXACT_COUNT_LIMIT:
-        return exact, False
-    sql, sql_params = queryset.values("pk").query.sql_with_params()
+# --- Running a search: raw SQL over the index, a fixed number of queries per page --------------
+
+_TABLE = "listings_listingsearchentry"
+_TSQUERY = "websearch_to_tsquery('english', %(q)s)"
+# Facet name -> (array column, SQL type of its values).
+_ARRAY_FACETS = {
+    "kind": ("kinds", "varchar"),
+    "jurisdiction": ("jurisdictions", "varchar"),
+    "status": ("statuses", "varchar"),
+    "cpc_section": ("cpc_sections", "varchar"),
+    "cpc_class": ("cpc_classes", "varchar"),
+    "nice": ("nice_classes", "smallint"),
+    "deal_type": ("deal_types", "varchar"),
+}
+
+
+@dataclass
+class _Sql:
+    """The WHERE parts of a search: the base (text query, verified switch) and one condition per
+    active facet filter, with their parameters."""
+
+    base: list[str]
+    filters: dict[str, str]
+    values: dict[str, Any]
+
+    def where(self, *, skip: str = "", extra: tuple[str, ...] = ()) -> str:
+        parts = self.base + [sql for name, sql in self.filters.items() if name != skip] + list(extra)
+        return " AND ".join(parts) or "true"
+
+
+def _band_sql(band: str, *, name: str, values: dict[str, Any], today: date) -> str:
+    if name == "price":
+        _, low, high = PRICE_BANDS[band]
+        if band == "on_request":
+            return "e.price IS NULL"
+        parts = ["e.price IS NOT NULL"]
+        if low is not None:
+            parts.append(f"e.price >= {int(low) * 100}")
+        if high is not None:
+            parts.append(f"e.price < {int(high) * 100}")
+        return "(" + " AND ".join(parts) + ")"
+    _, low, high = TERM_BANDS[band]
+    parts = ["e.expiry_date IS NOT NULL"]
+    if low is not None:
+        values[f"term_{band}_low"] = today + timedelta(days=round(low * 365.25))
+        parts.append(f"e.expiry_date >= %(term_{band}_low)s")
+    if high is not None:
+        values[f"term_{band}_high"] = today + timedelta(days=round(high * 365.25))
+        parts.append(f"e.expiry_date < %(term_{band}_high)s")
+    return "(" + " AND ".join(parts) + ")"
+
+
+def _sql(params: SearchParams, *, today: date) -> _Sql:
+    values: dict[str, Any] = {}
+    base = []
+    if params.q:
+        values["q"] = params.q
+        base.append(f"e.document @@ {_TSQUERY}")
+    if params.verified:
+        base.append("e.verified")
+    filters = {}
+    for name, (column, sql_type) in _ARRAY_FACETS.items():
+        chosen = getattr(params, name)
+        if chosen:
+            values[name] = list(chosen)
+            filters[name] = f"e.{column} && %({name})s::{sql_type}[]"
+    for name in ("price", "term"):
+        bands = getattr(params, name)
+        if bands:
+            filters[name] = "(" + " OR ".join(_band_sql(b, name=name, values=values, today=today) for b in bands) + ")"
+    return _Sql(base=base, filters=filters, values=values)
+
+
+def _facet_expressions(today: date, values: dict[str, Any]) -> dict[str, str]:
+    """Per facet, the SQL giving a row's values (a set for arrays, one band for price and term)."""
+    expressions = {name: f"unnest(u.{column})::text" for name, (column, _) in _ARRAY_FACETS.items()}
+    # listings_price_band() (migration 0005) holds the PRICE_BANDS boundaries; a test keeps them equal.
+    expressions["price"] = "listings_price_band(u.price)"
+    cases = []
+    for band, (_, low, high) in TERM_BANDS.items():
+        parts = ["u.expiry_date IS NOT NULL"]
+        if low is not None:
+            values[f"facet_{band}_low"] = today + timedelta(days=round(low * 365.25))
+            parts.append(f"u.expiry_date >= %(facet_{band}_low)s")
+        if high is not None:
+            values[f"facet_{band}_high"] = today + timedelta(days=round(high * 365.25))
+            parts.append(f"u.expiry_date < %(facet_{band}_high)s")
+        cases.append(f"WHEN {' AND '.join(parts)} THEN '{band}'")
+    expressions["term"] = f"CASE {' '.join(cases)} END"
+    return expressions
+
+
+@dataclass
+class _Counts:
+    facets: dict[str, dict[str, int]]
+    estimated: set[str]
+    total: int
+    total_is_estimate: bool
+
+
+def _counts(sql: _Sql, *, today: date) -> _Counts:
+    """Facet counts and the total, in one query over the materialised union set (see the module
+    docstring), plus an exact count when only that can tell whether the total is within the limit."""
+    values = dict(sql.values)
+    active = list(sql.filters)
+    flags = ", ".join(f"({sql.filters[name]}) AS f_{name}" for name in active)
+    # Rows failing at most one active filter: for k filters, the OR over i of "all but i pass".
+    if len(active) >= 2:
+        union = " OR ".join(
+            "(" + " AND ".join(sql.filters[other] for other in active if other != name) + ")" for name in active
+        )
+        where = " AND ".join([*sql.base, f"({union})"])
+    else:
+        where = " AND ".join(sql.base) or "true"
+    expressions = _facet_expressions(today, values)
+    parts = []
+    for name in SearchParams.FACETS:
+        others = " AND ".join(f"u.f_{other}" for other in active if other != name) or "true"
+        parts.append(
+            f"SELECT '{name}' AS facet, value, count(*) AS n FROM "  # noqa: S608 - fixed names and our own SQL
+            f"(SELECT {expressions[name]} AS value FROM u WHERE {others}) AS v WHERE value IS NOT NULL GROUP BY value"
+        )
+    all_pass = " AND ".join(f"u.f_{name}" for name in active) or "true"
+    values["limit"] = EXACT_COUNT_LIMIT + 1
+    query = f"""
+        WITH u AS MATERIALIZED (
+            SELECT e.kinds, e.jurisdictions, e.statuses, e.cpc_sections, e.cpc_classes, e.nice_classes,
+                   e.deal_types, e.price, e.expiry_date, (e.ctid::text::point)[0]::bigint AS block
+                   {", " + flags if flags else ""}
+            FROM {_TABLE} e WHERE {where} LIMIT %(limit)s
+        )
+        {" UNION ALL ".join(parts)}
+        UNION ALL SELECT '_matches', '', count(*) FILTER (WHERE {all_pass}) FROM u
+        UNION ALL SELECT '_union', '', count(*) FROM u
+        UNION ALL SELECT '_blocks', '', (SELECT max(block) + 1 FROM u)
+        UNION ALL SELECT '_relpages', '', pg_relation_size('{_TABLE}') / current_setting('block_size')::bigint
+    """  # noqa: S608 - every fragment is ours; user input travels as parameters
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", sql_params)
-        plan = cursor.fetchone()[0]
-    estimate = int(plan[0]["Plan"]["Plan Rows"])
-    return max(estimate, EXACT_COUNT_LIMIT + 1), True
+        cursor.execute(query, values)
+        rows = cursor.fetchall()
+    facets: dict[str, dict[str, int]] = {name: {} for name in SearchParams.FACETS}
+    meta: dict[str, int] = {}
+    for facet, value, count in rows:
+        if facet.startswith("_"):
+            meta[facet] = int(count or 0)
+        else:
+            facets[facet][str(value)] = int(count)
+    if meta["_union"] <= EXACT_COUNT_LIMIT:
+        return _Counts(facets=facets, estimated=set(), total=meta["_matches"], total_is_estimate=False)
+    # A sample: scale by the share of the table's blocks it covered.
+    scale = max(1.0, meta["_relpages"] / max(1, meta["_blocks"]))
+    scaled = {name: {value: round(count * scale) for value, count in counts.items()} for name, counts in facets.items()}
+    total, estimate = meta["_matches"], False
+    if active and meta["_matches"] <= EXACT_COUNT_LIMIT:
+        total = _exact_count(sql)
+    if total > EXACT_COUNT_LIMIT or (not active):
+        total, estimate = max(EXACT_COUNT_LIMIT + 1, round(meta["_matches"] * scale)), True
+    return _Counts(facets=scaled, estimated=set(SearchParams.FACETS), total=total, total_is_estimate=estimate)
 
 
-def _array_facet(params: SearchParams, name: str, column: str) -> dict[str, int]:
-    queryset = _filtered(params, skip=name)
-    sql, sql_params = queryset.values("pk").query.sql_with_params()
+def _exact_count(sql: _Sql) -> int:
+    """The number of matches, counted up to EXACT_COUNT_LIMIT + 1."""
+    values = dict(sql.values, limit=EXACT_COUNT_LIMIT + 1)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT value::text, count(*) FROM listings_listingsearchentry e, unnest(e.{column}) AS value "  # noqa: S608 - the column comes from a fixed list
-            f"WHERE e.listing_id IN ({sql}) GROUP BY value",
-            sql_params,
+            f"SELECT count(*) FROM (SELECT 1 FROM {_TABLE} e WHERE {sql.where()} LIMIT %(limit)s) AS m",  # noqa: S608
+            values,
         )
-        return {str(value): count for value, count in cursor.fetchall()}
+        return int(cursor.fetchone()[0])
 
 
-def _band_facet(params: SearchParams, name: str) -> dict[str, int]:
-    queryset = _filtered(params, skip=name)
-    today = timezone.localdate()
-    counts = {}
-    for band in PRICE_BANDS if name == "price" else TERM_BANDS:
-        condition = _price_condition(band) if name == "price" else _term_condition(band, today)
-        counts[band] = queryset.filter(condition).count()
+def _global_counts(*, today: date) -> dict[str, dict[str, int]]:
+    """The exact counts over the whole index that triggers keep (ListingSearchFacetCount); the
+    remaining-term bands are summed from the per-expiry-date counts for today, in SQL."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in [*SearchParams.FACETS, "_total"]}
+    values: dict[str, Any] = {}
+    term = _facet_expressions(today, values)["term"].replace("u.expiry_date", "c.value::date")
+    # The CASE is ours; the dates travel as parameters.
+    query = (
+        "SELECT c.facet, c.value, c.count FROM listings_listingsearchfacetcount c "  # noqa: S608
+        "WHERE c.count <> 0 AND c.facet <> 'expiry' "
+        f"UNION ALL SELECT 'term', band, sum(c.count)::bigint FROM (SELECT {term} AS band, c.count "
+        "  FROM listings_listingsearchfacetcount c WHERE c.facet = 'expiry' AND c.count <> 0) AS c "
+        "WHERE band IS NOT NULL GROUP BY band"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, values)
+        for facet, value, count in cursor.fetchall():
+            if facet in counts:
+                counts[facet][value] = int(count)
     return counts
 
 
+def _ordered_ids(
+    params: SearchParams, sql: _Sql, *, total: int, total_is_estimate: bool, start: int
+) -> tuple[list[int], bool]:
+    """A page of listing ids in the chosen order; True when relevance ranked a bounded set."""
+    values = dict(sql.values, start=start, size=PAGE_SIZE)
+    bounded = False
+    if params.sort == "relevance" and params.q:
+        if total_is_estimate or total > EXACT_COUNT_LIMIT:
+            bounded = True
+            values["candidates"] = RANK_CANDIDATES
+            # Title matches first (in physical, that is arbitrary, order), topped up with other
+            # matches; UNION keeps each listing once. Both scans stop at RANK_CANDIDATES rows.
+            query = f"""
+                WITH candidates AS MATERIALIZED (
+                    (SELECT e.listing_id FROM {_TABLE} e
+                     WHERE {sql.where(extra=(f"e.title_document @@ {_TSQUERY}",))} LIMIT %(candidates)s)
+                    UNION
+                    (SELECT e.listing_id FROM {_TABLE} e WHERE {sql.where()} LIMIT %(candidates)s)
+                ), chosen AS (SELECT listing_id FROM candidates LIMIT %(candidates)s)
+                SELECT e.listing_id FROM {_TABLE} e JOIN chosen USING (listing_id)
+                ORDER BY ts_rank_cd(e.document, {_TSQUERY}) DESC, e.published_at DESC, e.listing_id
+                OFFSET %(start)s LIMIT %(size)s
+            """  # noqa: S608
+        else:
+            query = f"""
+                SELECT e.listing_id FROM {_TABLE} e WHERE {sql.where()}
+                ORDER BY ts_rank_cd(e.document, {_TSQUERY}) DESC, e.published_at DESC, e.listing_id
+                OFFSET %(start)s LIMIT %(size)s
+            """  # noqa: S608
+    else:
+        order = {
+            "price_asc": "e.price ASC NULLS LAST, e.published_at DESC",
+            "price_desc": "e.price DESC NULLS LAST, e.published_at DESC",
+            "term_desc": "e.expiry_date DESC NULLS LAST, e.published_at DESC",
+        }.get(params.sort, "e.published_at DESC")
+        query = f"""
+            SELECT e.listing_id FROM {_TABLE} e WHERE {sql.where()}
+            ORDER BY {order}, e.listing_id OFFSET %(start)s LIMIT %(size)s
+        """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(query, values)
+        return [row[0] for row in cursor.fetchall()], bounded
+
+
 def search_run(params: SearchParams) -> SearchResults:
-    queryset = _filtered(params)
     query = _search_query(params.q)
     if query is not None and _query_is_empty(query):
         params.notices.append("Your search has no words to look for; showing every listing.")
         params.q = ""
-        query = None
-        queryset = _filtered(params)
         if params.sort == "relevance":
             params.sort = "newest"
-    order: list[Any]
-    if params.sort == "relevance" and query is not None:
-        queryset = queryset.annotate(rank=SearchRank(F("document"), query, cover_density=True))
-        order = [F("rank").desc(), F("published_at").desc()]
-    elif params.sort == "price_asc":
-        order = [F("price").asc(nulls_last=True), F("published_at").desc()]
-    elif params.sort == "price_desc":
-        order = [F("price").desc(nulls_last=True), F("published_at").desc()]
-    elif params.sort == "term_desc":
-        order = [F("expiry_date").desc(nulls_last=True), F("published_at").desc()]
+    today = timezone.localdate()
+    sql = _sql(params, today=today)
+    if not sql.base and len(sql.filters) <= 1:
+        # Nothing narrows the catalogue but at most one facet filter: that facet's own counts
+        # are the catalogue's, which triggers keep exact.
+        exact = _global_counts(today=today)
+        if sql.filters:
+            counts = _counts(sql, today=today)
+            only = next(iter(sql.filters))
+            counts.facets[only] = exact[only]
+            counts.estimated.discard(only)
+        else:
+            counts = _Counts(
+                facets={name: exact[name] for name in SearchParams.FACETS},
+                estimated=set(),
+                total=exact["_total"].get("", 0),
+                total_is_estimate=False,
+            )
     else:
-        order = [F("published_at").desc()]
-    total, estimate = _count(queryset)
+        counts = _counts(sql, today=today)
+    total = counts.total
     pages = max(1, -(-min(total, MAX_PAGE * PAGE_SIZE) // PAGE_SIZE))
+    bounded_relevance = params.sort == "relevance" and bool(params.q) and total > EXACT_COUNT_LIMIT
+    if bounded_relevance:
+        pages = min(pages, -(-RANK_CANDIDATES // PAGE_SIZE))
+        params.notices.append(BOUNDED_RANKING_NOTICE.format(limit=EXACT_COUNT_LIMIT, candidates=RANK_CANDIDATES))
     if params.page > pages:
         params.notices.append(f"There are only {pages} pages of results; showing the last.")
         params.page = pages
     start = (params.page - 1) * PAGE_SIZE
-    listing_ids = list(queryset.order_by(*order).values_list("listing_id", flat=True)[start : start + PAGE_SIZE])
+    listing_ids, bounded = _ordered_ids(
+        params, sql, total=total, total_is_estimate=counts.total_is_estimate, start=start
+    )
     return SearchResults(
         params=params,
         listing_ids=listing_ids,
         total=total,
-        total_is_estimate=estimate,
-        facets=_facets(params),
+        total_is_estimate=counts.total_is_estimate,
+        facets=_facets(params, counts.facets, estimated=counts.estimated),
         pages=pages,
+        facets_are_estimate=bool(counts.estimated),
+        ranking_is_bounded=bounded,
     )
 
 
-def _facets(params: SearchParams) -> dict[str, list[FacetValue]]:
-    raw = {
-        "kind": _array_facet(params, "kind", "kinds"),
-        "jurisdiction": _array_facet(params, "jurisdiction", "jurisdictions"),
-        "status": _array_facet(params, "status", "statuses"),
-        "cpc_section": _array_facet(params, "cpc_section", "cpc_sections"),
-        "cpc_class": _array_facet(params, "cpc_class", "cpc_classes"),
-        "nice": _array_facet(params, "nice", "nice_classes"),
-        "deal_type": _array_facet(params, "deal_type", "deal_types"),
-        "price": _band_facet(params, "price"),
-        "term": _band_facet(params, "term"),
-    }
+def _facets(
+    params: SearchParams, raw: dict[str, dict[str, int]], *, estimated: set[str]
+) -> dict[str, list[FacetValue]]:
     labels: dict[str, dict[str, str]] = {
         "kind": dict(Kind.choices),
         "jurisdiction": {code: code for code in Jurisdiction.values},
@@ -321,7 +567,13 @@ def _facets(params: SearchParams) -> dict[str, list[FacetValue]]:
     facets = {}
     for name, counts in raw.items():
         values = [
-            FacetValue(value=value, label=labels[name].get(value, value), count=count, selected=value in selected[name])
+            FacetValue(
+                value=value,
+                label=labels[name].get(value, value),
+                count=count,
+                selected=value in selected[name],
+                is_estimate=name in estimated,
+            )
             for value, count in counts.items()
             if count or value in selected[name]
         ]

@@ -17,14 +17,15 @@ from listings.models.listings import PUBLIC_STATES
 # The entries of the listings in `ids` (all public listings when the array is NULL), computed
 # from scratch. A portfolio's facets are the union of its rights' values; its expiry the
 # earliest of its rights' (it is worth its shortest term). Weights: A titles, B office numbers
-# and owners, C description, abstracts and goods/services, D classification titles.
+# and owners, C description, abstracts and goods/services, D classification titles; the title
+# part alone goes to `title_document` too (bounded relevance ranking, see listings.search).
 _UPSERT_SQL = """
 WITH chosen AS (
     SELECT l.id, l.title, l.description, l.deal_types, l.price_mode, l.currency,
            COALESCE(l.asking_price, l.minimum_price) AS price, l.published_at
     FROM listings_listing l
     WHERE l.state = ANY(%(public)s) AND l.published_at IS NOT NULL
-      AND (%(ids)s::bigint[] IS NULL OR l.id = ANY(%(ids)s::bigint[]))
+      {listing_condition}
 ),
 rights AS (
     SELECT lr.listing_id, r.*
@@ -71,15 +72,10 @@ nice AS (
     GROUP BY listing_id
 )
 INSERT INTO listings_listingsearchentry (
-    listing_id, document, numbers, kinds, jurisdictions, statuses, cpc_sections, cpc_classes,
+    listing_id, document, title_document, numbers, kinds, jurisdictions, statuses, cpc_sections, cpc_classes,
     nice_classes, deal_types, owners, price_mode, currency, price, expiry_date, verified, published_at
 )
-SELECT chosen.id,
-    setweight(to_tsvector('english', concat_ws(' ', chosen.title, p.titles)), 'A')
-    || setweight(to_tsvector('english', concat_ws(' ', array_to_string(numbers.numbers, ' '),
-                                                  array_to_string(owners.owners, ' '))), 'B')
-    || setweight(to_tsvector('english', concat_ws(' ', chosen.description, p.texts)), 'C')
-    || setweight(to_tsvector('english', concat_ws(' ', cpc_text.titles, nice.headings)), 'D'),
+SELECT chosen.id, doc.document, ts_filter(doc.document, '{a}'),
     COALESCE(numbers.numbers, '{}'), COALESCE(p.kinds, '{}'), COALESCE(p.jurisdictions, '{}'),
     COALESCE(p.statuses, '{}'), COALESCE(cpc.sections, '{}'), COALESCE(cpc.classes, '{}'),
     COALESCE(nice.classes, '{}'), chosen.deal_types, COALESCE(owners.owners, '{}'),
@@ -91,8 +87,19 @@ LEFT JOIN owners ON owners.listing_id = chosen.id
 LEFT JOIN cpc ON cpc.listing_id = chosen.id
 LEFT JOIN cpc_text ON cpc_text.listing_id = chosen.id
 LEFT JOIN nice ON nice.listing_id = chosen.id
+CROSS JOIN LATERAL (
+    SELECT setweight(to_tsvector('english', concat_ws(' ', chosen.title, p.titles)), 'A')
+        || setweight(to_tsvector('english', concat_ws(' ', array_to_string(numbers.numbers, ' '),
+                                                      array_to_string(owners.owners, ' '))), 'B')
+        || setweight(to_tsvector('english', concat_ws(' ', chosen.description, p.texts)), 'C')
+        || setweight(to_tsvector('english', concat_ws(' ', cpc_text.titles, nice.headings)), 'D') AS document
+    -- OFFSET 0 keeps the subquery from being pulled up, which would compute the document
+    -- twice (once more for title_document).
+    OFFSET 0
+) AS doc
 ON CONFLICT (listing_id) DO UPDATE SET
-    document = EXCLUDED.document, numbers = EXCLUDED.numbers, kinds = EXCLUDED.kinds,
+    document = EXCLUDED.document, title_document = EXCLUDED.title_document,
+    numbers = EXCLUDED.numbers, kinds = EXCLUDED.kinds,
     jurisdictions = EXCLUDED.jurisdictions, statuses = EXCLUDED.statuses,
     cpc_sections = EXCLUDED.cpc_sections, cpc_classes = EXCLUDED.cpc_classes,
     nice_classes = EXCLUDED.nice_classes, deal_types = EXCLUDED.deal_types, owners = EXCLUDED.owners,
@@ -105,7 +112,7 @@ _DELETE_SQL = """
 DELETE FROM listings_listingsearchentry e
 USING listings_listing l
 WHERE l.id = e.listing_id AND (l.state <> ALL(%(public)s) OR l.published_at IS NULL)
-  AND (%(ids)s::bigint[] IS NULL OR e.listing_id = ANY(%(ids)s::bigint[]))
+  {entry_condition}
 """
 
 
@@ -114,9 +121,18 @@ def search_entries_refresh(*, listing_ids: Sequence[int] | None = None) -> int:
     """Bring the entries of these listings (every listing when None) in line with their state
     and facts; returns how many entries were written."""
     params = {"public": list(PUBLIC_STATES), "ids": list(listing_ids) if listing_ids is not None else None}
+    # The id condition is left out, not ORed with "ids IS NULL", when refreshing everything: an
+    # OR would keep the planner from using the primary key for one listing, and make it test
+    # every row against the whole array for many.
+    some = listing_ids is not None
     with connection.cursor() as cursor:
-        cursor.execute(_DELETE_SQL, params)
-        cursor.execute(_UPSERT_SQL, params)
+        cursor.execute(
+            _DELETE_SQL.replace("{entry_condition}", "AND e.listing_id = ANY(%(ids)s::bigint[])" if some else ""),
+            params,
+        )
+        cursor.execute(
+            _UPSERT_SQL.replace("{listing_condition}", "AND l.id = ANY(%(ids)s::bigint[])" if some else ""), params
+        )
         return cursor.rowcount
 
 

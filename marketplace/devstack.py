@@ -246,6 +246,27 @@ def start_postgres(stack: Stack) -> None:
             "shared_buffers=256MB",
             "-c",
             "fsync=on",
+            # Search at a million listings (listings.search, `make bench`): JIT compiles each
+            # query for longer than the query runs; parallel workers cost more to start than they
+            # save on these short queries and return rows out of physical order, which the
+            # sampled facet estimates rely on; sorts, hashes and bitmaps of ten thousand rows fit
+            # in work_mem; the cache is the OS's page cache beyond shared_buffers.
+            "-c",
+            "jit=off",
+            # A sequential scan starts where the previous one stopped unless this is off; the
+            # sampled facet estimates need scans to start at the table's first block.
+            "-c",
+            "synchronize_seqscans=off",
+            "-c",
+            "max_parallel_workers_per_gather=0",
+            "-c",
+            "work_mem=32MB",
+            "-c",
+            "maintenance_work_mem=512MB",
+            "-c",
+            "effective_cache_size=4GB",
+            "-c",
+            "random_page_cost=1.1",
         ],
         user=user,
         log_file=LOCAL_DIR / "log" / "postgres.log",
@@ -451,6 +472,18 @@ def command_services() -> int:
     return 0
 
 
+def command_bench(bench_args: list[str]) -> int:
+    """`make bench`: the backing services, then the search benchmark (bench/run.py), which builds
+    its own catalogue in its own database and serves it with gunicorn."""
+    stack = Stack()
+    with running(stack):
+        start_services(stack)
+        say("Search benchmark (bench/run.py)")
+        bench = [sys.executable, "-m", "bench.run", *bench_args]
+        return subprocess.run(bench, cwd=BASE_DIR, env=stack.env, check=False).returncode  # noqa: S603
+    return 1
+
+
 def command_test(pytest_args: list[str]) -> int:
     stack = Stack()
     stack.env["DJANGO_SETTINGS_MODULE"] = "marketplace.settings.test"
@@ -480,9 +513,11 @@ def main(argv: list[str]) -> int:
     # If whatever started us (make, a shell, `timeout`) goes away without passing a signal on,
     # take that as Ctrl-C: SIGTERM reaches `running()`, which stops every child.
     _die_with_parent()
-    if not argv or argv[0] not in {"run", "test", "services"}:
-        print("usage: python -m marketplace.devstack run | test [pytest args] | services", file=sys.stderr)
+    if not argv or argv[0] not in {"run", "test", "services", "bench"}:
+        print("usage: python -m marketplace.devstack run | test [pytest args] | services | bench", file=sys.stderr)
         return 2
+    if argv[0] == "bench":
+        return command_bench(argv[1:])
     if argv[0] == "run":
         return command_run()
     if argv[0] == "services":

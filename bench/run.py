@@ -1,0 +1,381 @@
+"""`make bench`: build a catalogue of a million listings from real text, serve it with the
+production web server setup, and measure the results page.
+
+    python -m bench.run [--size 1000000] [--reuse] [--port 8470] [--seconds 20]
+
+Steps, in one run:
+1. Migrate the benchmark database (its name must end in "_bench"; DATABASE_URL names it) and
+   build the catalogue (bench.catalogue), unless --reuse finds one of the requested size.
+2. Start gunicorn as production runs it (marketplace.wsgi behind the production settings, with
+   bench.settings adding only a trivial endpoint), on a loopback port, with local values for the
+   environment production requires. Nothing caches query results.
+3. Latency: every query of the mix (at least 40, in classes) is requested PASSES times, one at a
+   time; server-side times come from gunicorn's access log (%(D)s, microseconds in the worker).
+4. Throughput: 8 concurrent clients cycle through the mix for --seconds, then the trivial endpoint
+   for the same time, against the same server.
+5. Print a table and write bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS_DIR = BASE_DIR / "bench" / "results"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:54329/marketplace_bench"
+PASSES = 5  # the first is a warm-up and is not counted
+CLIENTS = 8
+CLASS_HEADER = "X-Bench-Class"
+TARGET_P95_MS = 50.0
+TARGET_THROUGHPUT_SHARE = 0.10
+TARGET_BUILD_SECONDS = 15 * 60
+
+
+@dataclass
+class Query:
+    klass: str
+    params: dict[str, str]
+
+    @property
+    def path(self) -> str:
+        return "/listings/" + ("?" + urlencode(self.params) if self.params else "")
+
+
+def _django_setup(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.development")
+    import django
+
+    django.setup()
+
+
+def query_mix() -> list[Query]:
+    """The query mix. Owner names and office numbers are read from the catalogue (the most
+    frequent owners; numbers of a few rights in different offices and spellings)."""
+    from django.db import connection
+
+    mix = [
+        Query("common term", {"q": "system"}),
+        Query("common term", {"q": "neural network"}),
+        Query("common term", {"q": "method"}),
+        Query("common term", {"q": "apparatus"}),
+        Query("common term", {"q": "device"}),
+        Query("rare term", {"q": "gyroscope"}),
+        Query("rare term", {"q": "electrolyte"}),
+        Query("rare term", {"q": "symphony"}),
+        Query("rare term", {"q": "pitching"}),
+        Query("phrase", {"q": '"neural network"'}),
+        Query("phrase", {"q": '"baseball bat"'}),
+        Query("phrase", {"q": '"solar cell"'}),
+        Query("several terms", {"q": "wireless sensor network"}),
+        Query("several terms", {"q": "image classification convolutional"}),
+        Query("several terms", {"q": "lithium battery electrode"}),
+        Query("exclusion", {"q": "network -neural"}),
+        Query("exclusion", {"q": "baseball -bat"}),
+        Query("exclusion", {"q": "robot -arm"}),
+        Query("no query, facet", {"kind": "trademark"}),
+        Query("no query, facet", {"jurisdiction": "EU"}),
+        Query("no query, facet", {"status": "in_force"}),
+        Query("no query, facet", {"cpc_section": "G"}),
+        Query("no query, facet", {"cpc_class": "H04"}),
+        Query("no query, facet", {"nice": "25"}),
+        Query("no query, facet", {"deal_type": "exclusive_licence"}),
+        Query("no query, facet", {"price": "100k_1m"}),
+        Query("no query, facet", {"term": "over_15"}),
+        Query("no query, facet", {"verified": "1"}),
+        Query("front page", {}),
+        Query("sort", {"sort": "price_asc"}),
+        Query("sort", {"sort": "price_desc"}),
+        Query("sort", {"sort": "term_desc"}),
+        Query("sort", {"q": "system", "sort": "newest"}),
+        Query("sort", {"q": "neural network", "sort": "price_asc"}),
+        Query("query and facets", {"q": "system", "kind": "patent", "jurisdiction": "CN"}),
+        Query("query and facets", {"q": "battery", "cpc_section": "H", "price": "under_10k"}),
+        Query("deep page", {"page": "400"}),
+        Query("deep page", {"q": "system", "sort": "newest", "page": "300"}),
+        Query("deep page", {"q": "neural network", "page": "40"}),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM listings_ownerofrecord GROUP BY name HAVING count(*) BETWEEN 20 AND 20000 "
+            "ORDER BY count(*) DESC, name LIMIT 3"
+        )
+        for (name,) in cursor.fetchall():
+            mix.append(Query("owner name", {"q": name}))
+        spellings = [
+            ("US", "patent", "registration_number", lambda n: f"US {int(n):,}"),
+            ("US", "patent", "application_number", lambda n: f"{n[:2]}/{n[2:5]},{n[5:]}"),
+            ("CN", "patent", "application_number", lambda n: f"CN{n}"),
+            ("US", "trademark", "application_number", lambda n: n),
+            ("EU", "trademark", "application_number", lambda n: f"EUTM {n}"),
+        ]
+        for jurisdiction, kind, column, spell in spellings:
+            cursor.execute(
+                f"SELECT {column} FROM listings_right WHERE jurisdiction = %s AND kind = %s AND {column} <> '' "  # noqa: S608
+                "ORDER BY id LIMIT 1 OFFSET 777",
+                [jurisdiction, kind],
+            )
+            row = cursor.fetchone()
+            if row:
+                mix.append(Query("office number", {"q": spell(row[0])}))
+    return mix
+
+
+def _request(port: int, path: str, klass: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        # Production sits behind a TLS-terminating proxy that says so.
+        connection.request("GET", path, headers={"X-Forwarded-Proto": "https", CLASS_HEADER: klass})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def _server_start(*, port: int, database_url: str, log: Path, workers: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench-" + os.urandom(16).hex(),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:63799/0"),
+            "STRIPE_SECRET_KEY": "sk_test_bench",
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_bench",
+            "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+            "STRIPE_API_BASE": env.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
+            "STATIC_ROOT": str(BASE_DIR / ".local" / "bench-static"),
+        }
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=BASE_DIR, env=env, check=True
+    )
+    log.unlink(missing_ok=True)
+    argv = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "marketplace.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        str(log),
+        "--access-logformat",
+        f'%({{{CLASS_HEADER.lower()}}}i)s|%(s)s|%(D)s|"%(r)s"',
+    ]
+    process = subprocess.Popen(argv, cwd=BASE_DIR, env=env, start_new_session=True)  # noqa: S603
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if _request(port, "/bench/trivial/", "warmup") == 200:
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def _server_stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _server_times(log: Path) -> dict[str, list[float]]:
+    """Milliseconds per query class, from the access log; a non-2xx/3xx answer is an error."""
+    times: dict[str, list[float]] = {}
+    pattern = re.compile(r"^(?P<klass>[^|]*)\|(?P<status>\d+)\|(?P<micros>\d+)\|")
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = pattern.match(line)
+        if not match or match["klass"] in {"-", "warmup"}:
+            continue
+        if not match["status"].startswith(("2", "3")):
+            raise SystemExit(f"The server answered {match['status']}: {line}")
+        times.setdefault(match["klass"], []).append(int(match["micros"]) / 1000)
+    return times
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def _throughput(port: int, paths: list[tuple[str, str]], seconds: float) -> float:
+    stop = time.monotonic() + seconds
+    done = [0]
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def client(offset: int) -> None:
+        for path, klass in itertools.islice(itertools.cycle(paths), offset, None):
+            if time.monotonic() >= stop or errors:
+                return
+            try:
+                status = _request(port, path, klass)
+            except OSError as error:
+                errors.append(str(error))
+                return
+            if status >= 400:
+                errors.append(f"{status} for {path}")
+                return
+            with lock:
+                done[0] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(index * 5,)) for index in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise SystemExit(f"Throughput run failed: {errors[0]}")
+    return done[0] / (time.monotonic() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--reuse", action="store_true", help="keep a catalogue of the requested size if present")
+    parser.add_argument("--port", type=int, default=8470)
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each throughput run")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (as the Dockerfile runs it)")
+    options = parser.parse_args(argv)
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    _database_create(database_url)
+    _django_setup(database_url)
+    from django.core.management import call_command
+
+    from bench.catalogue import TEXT_NOTICE, catalogue_build, catalogue_size
+
+    call_command("migrate", verbosity=0)
+    call_command("load_classification", verbosity=0)
+    build_seconds: float | None = None
+    if options.reuse and catalogue_size() == options.size:
+        print(f"==> Reusing the catalogue of {options.size:,} listings in {database_url}. {TEXT_NOTICE}")
+    else:
+        print(f"==> Building a catalogue of {options.size:,} listings in {database_url}. {TEXT_NOTICE}")
+        report = catalogue_build(size=options.size, progress=lambda message: print(f"    {message}", flush=True))
+        build_seconds = report.total_seconds
+        print(f"    built in {build_seconds:.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in report.seconds.items()))
+    mix = query_mix()
+    size = catalogue_size()
+    from django.db import connections
+
+    connections.close_all()
+
+    log = BASE_DIR / ".local" / "log" / "bench-access.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"==> Serving with gunicorn ({options.workers} workers, production settings) on 127.0.0.1:{options.port}")
+    server = _server_start(port=options.port, database_url=database_url, log=log, workers=options.workers)
+    try:
+        print(f"==> Latency: {len(mix)} queries x {PASSES} passes, one at a time (the first pass warms up)")
+        for run in range(PASSES):
+            for query in mix:
+                _request(options.port, query.path, "warmup" if run == 0 else query.klass)
+        time.sleep(1)  # let the access log flush
+        times = _server_times(log)
+        paths = [(query.path, "throughput") for query in mix]
+        print(
+            f"==> Throughput: {CLIENTS} clients for {options.seconds:.0f} s on the results page, then the trivial one"
+        )
+        page_rps = _throughput(options.port, paths, options.seconds)
+        trivial_rps = _throughput(options.port, [("/bench/trivial/", "trivial")], options.seconds)
+    finally:
+        _server_stop(server)
+
+    classes = {}
+    for klass, values in times.items():
+        classes[klass] = {
+            "requests": len(values),
+            "p50_ms": round(statistics.median(values), 1),
+            "p95_ms": round(_percentile(values, 0.95), 1),
+        }
+    every = [value for values in times.values() for value in values]
+    result = {
+        "when": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+        "catalogue_size": size,
+        "text": TEXT_NOTICE,
+        "build_seconds": round(build_seconds, 1) if build_seconds is not None else None,
+        "queries_in_mix": len(mix),
+        "passes_measured": PASSES - 1,
+        "classes": classes,
+        "all_queries": {"p50_ms": round(statistics.median(every), 1), "p95_ms": round(_percentile(every, 0.95), 1)},
+        "throughput": {
+            "clients": CLIENTS,
+            "results_page_rps": round(page_rps, 1),
+            "trivial_rps": round(trivial_rps, 1),
+            "share": round(page_rps / trivial_rps, 3) if trivial_rps else None,
+        },
+        "server": f"gunicorn marketplace.wsgi, {options.workers} sync workers, "
+        "bench.settings (production settings plus the trivial URL)",
+        "queries": [{"class": query.klass, "path": query.path} for query in mix],
+    }
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / "latest.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    _print_table(result)
+    return 0
+
+
+def _print_table(result: dict[str, Any]) -> None:
+    print()
+    print(f"Catalogue: {result['catalogue_size']:,} listings. {result['text']}")
+    if result["build_seconds"] is not None:
+        verdict = "ok" if result["build_seconds"] <= TARGET_BUILD_SECONDS else "MISSED"
+        print(f"Build: {result['build_seconds']:.0f} s (target {TARGET_BUILD_SECONDS} s: {verdict})")
+    print(f"{'query class':<20} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}  target p95 <= {TARGET_P95_MS:.0f} ms")
+    for klass, row in sorted(result["classes"].items()):
+        verdict = "ok" if row["p95_ms"] <= TARGET_P95_MS else "MISSED"
+        print(f"{klass:<20} {row['requests']:>8} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f}  {verdict}")
+    print(f"{'all':<20} {'':>8} {result['all_queries']['p50_ms']:>8.1f} {result['all_queries']['p95_ms']:>8.1f}")
+    throughput = result["throughput"]
+    verdict = "ok" if (throughput["share"] or 0) >= TARGET_THROUGHPUT_SHARE else "MISSED"
+    print(
+        f"Throughput ({throughput['clients']} clients): results page {throughput['results_page_rps']:.1f}/s, "
+        f"trivial {throughput['trivial_rps']:.1f}/s, share {throughput['share']:.1%} (target 10%: {verdict})"
+    )
+    print(f"Written: {RESULTS_DIR / 'latest.json'}")
+
+
+def _database_create(database_url: str) -> None:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[-1]
+    if not name.endswith("_bench"):
+        raise SystemExit(f"The benchmark database's name must end in '_bench' (got {name!r}).")
+    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        # Per-database settings for the benchmark's queries (the server's own are in devstack).
+        settings = (
+            "jit = off",
+            "max_parallel_workers_per_gather = 0",
+            "work_mem = '32MB'",
+            "synchronize_seqscans = off",
+        )
+        for setting in settings:
+            admin.execute(f'ALTER DATABASE "{name}" SET {setting}')
+
+
+if __name__ == "__main__":
+    sys.exit(main())

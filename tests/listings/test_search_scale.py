@@ -1,0 +1,195 @@
+"""Search at scale: exact global counts kept by triggers, one-query facets, counts that turn into
+marked estimates above the exact limit, bounded relevance ranking, and the price bands' SQL twin.
+
+The limits are lowered in these tests so that a handful of listings crosses them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+
+from listings import search, services
+from listings.models import ListingSearchEntry
+from listings.models.search import ListingSearchFacetCount
+from listings.search_index import search_entries_refresh
+from tests.factories import make_listing, make_right
+
+pytestmark = pytest.mark.django_db
+
+
+def _run(query: str = "") -> search.SearchResults:
+    return search.search_run(search.params_parse(QueryDict(query)))
+
+
+def _counts(results: search.SearchResults, facet: str) -> dict[str, int]:
+    return {value.value: value.count for value in results.facets[facet]}
+
+
+@pytest.fixture
+def catalogue(user):
+    listings = []
+    for number, (title, kind_number, price, cpc) in enumerate(
+        [
+            ("Neural network accelerator", "6000001", 500_000, "G06N3/063"),
+            ("Neural network training method", "6000002", 5_000_000, "G06N3/08"),
+            ("Battery electrolyte", "6000003", 50_000_000, "H01M10/0562"),
+            ("Wireless network antenna", "6000004", 500_000_000, "H01Q1/24"),
+            ("Network switch with neural scheduler", "6000005", None, "H04L49/00"),
+        ]
+    ):
+        terms = {"asking_price": price} if price else {"price_mode": "on_request", "asking_price": None}
+        listings.append(
+            make_listing(
+                seller=user,
+                title=title,
+                deal_types=["assignment"] if number % 2 else ["exclusive_licence"],
+                rights=[make_right(registration_number=kind_number, title=title, cpc_symbols=[cpc])],
+                **terms,
+            )
+        )
+    return listings
+
+
+def _brute_force_counts() -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    columns = {
+        "kind": "kinds",
+        "jurisdiction": "jurisdictions",
+        "status": "statuses",
+        "cpc_section": "cpc_sections",
+        "cpc_class": "cpc_classes",
+        "nice": "nice_classes",
+        "deal_type": "deal_types",
+    }
+    for entry in ListingSearchEntry.objects.all():
+        for facet, column in columns.items():
+            for value in getattr(entry, column):
+                counts[facet, str(value)] = counts.get((facet, str(value)), 0) + 1
+        counts["_total", ""] = counts.get(("_total", ""), 0) + 1
+    return counts
+
+
+def test_triggers_keep_the_global_facet_counts_exact(catalogue):
+    stored = {
+        (row.facet, row.value): row.count
+        for row in ListingSearchFacetCount.objects.exclude(facet__in=["price", "expiry"])
+        if row.count
+    }
+    assert stored == _brute_force_counts()
+    assert stored["_total", ""] == 5
+
+    services.listing_withdraw(listing=catalogue[0], acting_user=catalogue[0].seller)
+    search_entries_refresh(listing_ids=[catalogue[0].pk])
+    stored = {(row.facet, row.value): row.count for row in ListingSearchFacetCount.objects.all() if row.count}
+    assert stored["_total", ""] == 4
+    assert stored["cpc_class", "G06"] == 1
+    # Rebuilding everything writes every entry again and changes no count.
+    search_entries_refresh()
+    again = {(row.facet, row.value): row.count for row in ListingSearchFacetCount.objects.all() if row.count}
+    assert again == stored
+
+
+def test_the_front_page_reads_the_kept_counts(catalogue):
+    results = _run()
+    assert results.total == 5
+    assert not results.total_is_estimate
+    assert _counts(results, "cpc_section") == {"G": 2, "H": 3}
+    assert _counts(results, "price") == {"under_10k": 1, "10k_100k": 1, "100k_1m": 1, "over_1m": 1, "on_request": 1}
+    assert not results.facets_are_estimate
+
+
+def test_every_facet_is_counted_in_one_query_without_its_own_filter(catalogue):
+    with CaptureQueriesContext(connection) as captured:
+        results = _run("q=network&cpc_section=H&deal_type=assignment")
+    facet_queries = [query["sql"] for query in captured.captured_queries if "MATERIALIZED" in query["sql"]]
+    assert len(facet_queries) == 1
+    params = results.params
+    assert results.total == search.entries_matching(params).count()
+    # The oracle: each facet counted by the ORM over the matches without its own filter.
+    for name, column in [("cpc_section", "cpc_sections"), ("deal_type", "deal_types"), ("kind", "kinds")]:
+        expected: dict[str, int] = {}
+        for values in search._filtered(params, skip=name).values_list(column, flat=True):
+            for value in values:
+                expected[value] = expected.get(value, 0) + 1
+        assert _counts(results, name) == expected, name
+    assert sum(_counts(results, "deal_type").values()) > results.total  # counted without its own filter
+    assert not results.facets_are_estimate
+    assert not results.total_is_estimate
+
+
+def test_above_the_exact_limit_counts_are_marked_estimates_and_ranking_is_bounded(catalogue, monkeypatch):
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 2)
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
+    results = _run("q=network")
+    assert results.total_is_estimate
+    assert results.total > 2
+    assert results.facets_are_estimate
+    assert all(value.is_estimate for values in results.facets.values() for value in values)
+    assert results.ranking_is_bounded
+    assert any("best 3 matches" in notice for notice in results.params.notices)
+    # Candidates are title matches first, each listing once, only matches.
+    assert len(results.listing_ids) == len(set(results.listing_ids)) <= 3
+    network = set(search.entries_matching(search.params_parse(QueryDict("q=network"))).values_list("pk", flat=True))
+    assert set(results.listing_ids) <= network
+    # Sorting by newest is not bounded.
+    newest = _run("q=network&sort=newest")
+    assert not newest.ranking_is_bounded
+
+
+def test_below_the_limit_ranking_is_exact_and_nothing_is_estimated(catalogue):
+    results = _run("q=accelerator")
+    assert not results.ranking_is_bounded
+    assert not results.total_is_estimate
+    assert results.total == search.entries_matching(results.params).count()
+    assert results.listing_ids[0] == catalogue[0].pk  # the title match ranks first
+
+
+def test_an_estimate_is_shown_rounded_and_marked():
+    assert search.FacetValue("a", "A", 12_345, False, is_estimate=True).count_display == "~12,000"
+    assert search.FacetValue("a", "A", 12_345, False).count_display == "12,345"
+
+
+def test_one_filter_alone_keeps_its_own_facet_exact(catalogue, monkeypatch):
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 2)
+    results = _run("cpc_section=H")
+    assert _counts(results, "cpc_section") == {"G": 2, "H": 3}
+    assert not any(value.is_estimate for value in results.facets["cpc_section"])
+    assert results.facets_are_estimate  # the others are counted from a sample
+
+
+def test_the_price_band_function_matches_the_bands():
+    today = date(2026, 1, 1)
+    del today
+    with connection.cursor() as cursor:
+        for price, band in [
+            (None, "on_request"),
+            (1, "under_10k"),
+            (999_999, "under_10k"),
+            (1_000_000, "10k_100k"),
+            (9_999_999, "10k_100k"),
+            (10_000_000, "100k_1m"),
+            (99_999_999, "100k_1m"),
+            (100_000_000, "over_1m"),
+        ]:
+            cursor.execute("SELECT listings_price_band(%s::bigint)", [price])
+            assert cursor.fetchone()[0] == band
+            _, low, high = search.PRICE_BANDS[band]
+            if price is not None:
+                assert low is None or price >= low * 100
+                assert high is None or price < high * 100
+
+
+def test_queries_per_page_stay_fixed_with_filters_and_a_query(client, user, catalogue):
+    def count(query: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/listings/?" + query).status_code == 200
+        return len(captured)
+
+    first = count("q=network&kind=patent&price=over_1m")
+    for number in range(7000001, 7000011):
+        make_listing(seller=user, title="Network thing", rights=[make_right(registration_number=str(number))])
+    assert count("q=network&kind=patent&price=over_1m") == first
