@@ -386,6 +386,8 @@ def running(stack: Stack) -> Iterator[Stack]:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, on_signal)
+    # A shell starting us in the background leaves SIGINT ignored; Ctrl-C must still stop us.
+    signal.signal(signal.SIGINT, on_signal)
     try:
         yield stack
     except KeyboardInterrupt:
