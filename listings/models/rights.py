@@ -140,9 +140,27 @@ class Right(models.Model):
 
     @property
     def number_display(self) -> str:
-        """The most telling office number: the patent or registration number once granted."""
-        number = self.registration_number or self.publication_number or self.application_number
-        return f"{self.jurisdiction} {number}"
+        """The most telling office number, in the office's style: the patent or registration
+        number once granted, else the publication or application number."""
+        for field_name in ("registration_number", "publication_number", "application_number"):
+            if getattr(self, field_name):
+                number = self.number_in_office_style(field_name)
+                return number if number.startswith(self.jurisdiction) else f"{self.jurisdiction} {number}"
+        return self.jurisdiction
+
+    def number_in_office_style(self, field_name: str) -> str:
+        """A stored (canonical) number as the office writes it, e.g. 6654321 -> US 6,654,321."""
+        from listings.office_numbers import OfficeNumberError, normalise
+        from listings.services.rights import number_kinds_of_field
+
+        value: str = getattr(self, field_name)
+        kinds = number_kinds_of_field(jurisdiction=self.jurisdiction, sub_kind=self.sub_kind, field_name=field_name)
+        for kind in kinds:
+            try:
+                return normalise(value, kind=kind).display
+            except OfficeNumberError:
+                continue
+        return value
 
     @property
     def is_tradable(self) -> bool:

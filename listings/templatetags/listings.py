@@ -1,6 +1,6 @@
 from django import template
 
-from listings.models import DealType, Listing, PriceMode
+from listings.models import DealType, Listing, PriceMode, Right
 from marketplace.money import Money, money_format
 
 register = template.Library()
@@ -26,3 +26,9 @@ def listing_price(listing: Listing) -> str:
     if listing.asking_price is not None:
         return money_format(Money(listing.asking_price, listing.currency))
     return "Price on request"
+
+
+@register.filter
+def office_number(right: Right, field_name: str) -> str:
+    """`{{ right|office_number:"registration_number" }}`: the number as its office writes it."""
+    return right.number_in_office_style(field_name)
