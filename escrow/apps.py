@@ -14,3 +14,10 @@ class EscrowConfig(AppConfig):
         register_handler("payment_intent.succeeded", payments.payment_intent_succeeded_handle)
         register_handler("payment_intent.payment_failed", payments.payment_intent_failed_handle)
         register_handler("account.updated", payouts.account_updated_handle)
+
+        # Verification (below us) announces a committed suspension; escrow tells the buyers
+        # with open offers on the listing.
+        from escrow.services.suspensions import listing_suspended_receive
+        from verification.signals import listing_suspended
+
+        listing_suspended.connect(listing_suspended_receive, dispatch_uid="escrow.listing_suspended")

@@ -3,9 +3,11 @@
 Money moves only here and only through the ledger (escrow.ledger.journal_post), in the same
 transaction as the state change that justifies it, each journal keyed by the deal and the step
 (f"deal:{id}:released"), so that a retried task or a duplicated webhook can never move money
-twice. Invariant 2 is held three ways: the state machine (release only from recorded, or by a
-staff decision on a recorded deal; refund never after release), the idempotency keys, and the
-ledger's non-negative buyer escrow (nothing leaves it that was not paid in).
+twice. Invariant 2 is held four ways: the state machine (release only from recorded, or by a
+staff decision on a recorded deal; refund never after release), the re-verification of the
+rights against the register before any release to the seller (read with no row locked), the
+idempotency keys, and the ledger's non-negative buyer escrow (nothing leaves it that was not
+paid in).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from escrow.services.common import (
 from listings import services as listing_services
 from listings.models import Listing, ListingState, PriceMode
 from marketplace.money import Money, money_format
+from verification.services import rights_reverify_for_release
 
 D = DealState
 
@@ -251,6 +254,17 @@ def deal_mark_recorded(*, deal: Deal, acting_user: User | None, note: str = "") 
 # --- Release and refund ------------------------------------------------------------------------
 
 
+def _rights_reverified_check(*, deal: Deal) -> None:
+    """Invariant 2: funds go to the seller only after the rights are re-verified against the
+    register. Called with no row locked (it is network I/O); its runs persist whatever we decide.
+    The buyer counts as an owner of record: after recordation the register names them."""
+    if not rights_reverify_for_release(listing=deal.listing, buyer_name=deal.buyer.legal_name):
+        raise DealError(
+            "The rights could not be re-verified against the register: "
+            "the release waits for staff review of the verification run."
+        )
+
+
 def _release(*, listing: Listing, deal: Deal, acting_user: User | None, note: str) -> Deal:
     """Move the escrow to the seller (minus fees) and mark the listing sold; the caller has
     locked both rows and checked who may do this."""
@@ -321,15 +335,32 @@ def _refund(*, listing: Listing, deal: Deal, acting_user: User | None, note: str
     return deal
 
 
-@transaction.atomic
-def deal_release(*, deal: Deal, acting_user: User | None = None) -> Deal:
-    """Release the escrow of a recorded deal to the seller (staff, or the platform itself)."""
-    _staff_check(user=acting_user)
-    listing, deal = deal_locked(deal)
+def _release_state_check(deal: Deal) -> None:
     if deal.state == D.DISPUTED:
         raise DealError("The deal is disputed: no money moves until staff decide.")
     if deal.state != D.RECORDED:
         raise DealError(f"A {_state_name(deal)} deal cannot be released; the transfer must be recorded first.")
+
+
+def deal_release(*, deal: Deal, acting_user: User | None = None) -> Deal:
+    """Release the escrow of a recorded deal to the seller (staff, or the platform itself), once
+    the register still shows the rights in force and owned by the seller (or by the buyer).
+
+    Not atomic on purpose: the register is read first, with no row locked and outside the money
+    transaction, so that a slow office holds no lock and the verification runs are kept even when
+    the release is refused. The locked body then checks everything again."""
+    _staff_check(user=acting_user)
+    current = Deal.objects.select_related("listing", "buyer").get(pk=deal.pk)
+    _release_state_check(current)  # no register traffic for a deal that cannot be released anyway
+    if current.listing.state == ListingState.RESERVED:
+        _rights_reverified_check(deal=current)
+    return _deal_release_locked(deal=deal, acting_user=acting_user)
+
+
+@transaction.atomic
+def _deal_release_locked(*, deal: Deal, acting_user: User | None) -> Deal:
+    listing, deal = deal_locked(deal)
+    _release_state_check(deal)
     return _release(listing=listing, deal=deal, acting_user=acting_user, note="Escrow released to the seller.")
 
 
@@ -442,14 +473,28 @@ class DisputeOutcome:
     CHOICES = (RELEASE, REFUND)
 
 
-@transaction.atomic
 def deal_dispute_decide(*, deal: Deal, acting_user: User, outcome: str, reason: str) -> Deal:
     """Staff with `escrow.decide_dispute` decide: release to the seller (only if the transfer was
-    recorded) or refund the buyer. The decision, its reason and who made it are kept."""
+    recorded, and once the rights are re-verified against the register, as in `deal_release`) or
+    refund the buyer. The decision, its reason and who made it are kept."""
     _staff_check(user=acting_user, permission="escrow.decide_dispute")
     if outcome not in DisputeOutcome.CHOICES:
         raise DealError("Decide for a release or a refund.", code=Refusal.INVALID, field="outcome")
     reason = _reason_check(reason, what="decision")
+    if outcome == DisputeOutcome.RELEASE:
+        current = Deal.objects.select_related("listing", "buyer").get(pk=deal.pk)
+        # Only a release that could go ahead reads the register; the locked body refuses the rest.
+        if (
+            current.state == D.DISPUTED
+            and current.recorded_at is not None
+            and current.listing.state == ListingState.RESERVED
+        ):
+            _rights_reverified_check(deal=current)
+    return _deal_dispute_decide_locked(deal=deal, acting_user=acting_user, outcome=outcome, reason=reason)
+
+
+@transaction.atomic
+def _deal_dispute_decide_locked(*, deal: Deal, acting_user: User, outcome: str, reason: str) -> Deal:
     listing, deal = deal_locked(deal)
     if deal.state != D.DISPUTED:
         raise DealError(f"A {_state_name(deal)} deal has no dispute to decide.")

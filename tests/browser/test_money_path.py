@@ -26,10 +26,16 @@ from escrow.ledger import entries_of
 from escrow.models import Deal, DealState, MarginDeposit, StripeRequest
 from listings.models import Listing, ListingState
 from tests.browser.test_catalogue_flow import log_in, log_out
+from tests.escrow import conftest as escrow_fixtures
 from tests.escrow.money_path import card_confirm, listing_awaiting_margin, tasks_sent
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The register the release re-verifies against: the sandbox registry on a loopback port (see
+# tests/escrow/conftest.py).
+registry = escrow_fixtures.registry
+registry_url = escrow_fixtures.registry_url
 
 
 def pay_by_card(page, *, key: str) -> None:
@@ -48,8 +54,9 @@ def dashboard_ledger_rows(page, deal: Deal) -> list[str]:
     return [re.sub(r"\s+", " ", row).strip() for row in rows]
 
 
-def test_margin_listing_live_buy_pay_fund_record_release_and_the_dashboards(page, settings, monkeypatch):
+def test_margin_listing_live_buy_pay_fund_record_release_and_the_dashboards(page, settings, monkeypatch, registry):
     listing = listing_awaiting_margin(settings)
+    registry.record(listing)
     seller = listing.seller
     buyer = UserFactory.create(email="buyer@example.com")
     staff = UserFactory.create(email="staff@example.com", is_staff=True, is_superuser=True)

@@ -122,8 +122,9 @@ def test_the_schema_lists_the_deal_endpoints():
     assert "409" in paths["/api/v1/listings/{listing_id}/buy/"]["post"]["responses"]
 
 
-def test_the_admin_marks_recorded_and_decides_a_dispute_with_a_reason():
+def test_the_admin_marks_recorded_and_decides_a_dispute_with_a_reason(registry):
     deal = services.deal_buy_now(listing=fixed_listing(), buyer=UserFactory())
+    registry.record(deal.listing)
     deal = services.deal_mark_funded(deal=deal, amount=deal.total_due, payment_reference="pi", idempotency_key="pi")
     staff = staff_user(decide=True)
     staff.is_superuser = True

@@ -76,9 +76,10 @@ def test_the_fee_schedule_is_copied_into_the_deal():
     assert deal.total_due == Money(1_000_001 + 22_500, USD)
 
 
-def test_the_whole_path_moves_the_money_once_to_the_seller():
+def test_the_whole_path_moves_the_money_once_to_the_seller(registry):
     FeeSchedule.objects.create(currency=USD, transaction_fee_basis_points=500, transaction_fee_payer="seller")
     deal = _recorded(asking_price=2_000_000)
+    registry.record(deal.listing)
     assert deal_balances(deal).escrow == Money(2_000_000, USD)
     deal = services.deal_release(deal=deal, acting_user=staff_user())
     balances = deal_balances(deal)
@@ -144,8 +145,9 @@ def test_refund_moves_the_escrow_to_refunds_payable_and_releases_the_listing():
     assert listing_state(deal.listing) == "published"
 
 
-def test_a_dispute_freezes_money_until_staff_decide_a_release():
+def test_a_dispute_freezes_money_until_staff_decide_a_release(registry):
     deal = _recorded()
+    registry.record(deal.listing)
     services.deal_dispute_open(deal=deal, acting_user=deal.buyer, reason="The assignment names the wrong entity.")
     before = snapshot()
     with pytest.raises(DealError, match="disputed"):
@@ -242,8 +244,10 @@ def test_a_staff_decision_cannot_release_before_recording():
     )
 
 
-def test_refund_after_release_is_refused():
-    deal = services.deal_release(deal=_recorded(), acting_user=staff_user())
+def test_refund_after_release_is_refused(registry):
+    deal = _recorded()
+    registry.record(deal.listing)
+    deal = services.deal_release(deal=deal, acting_user=staff_user())
     _refused(
         lambda: services.deal_refund(deal=deal, acting_user=staff_user(), reason="Too late."), "cannot be refunded"
     )

@@ -19,6 +19,7 @@ from escrow.ledger import ledger_check
 from escrow.models import Deal, DealState, Journal, JournalKind
 from escrow.services import DealError
 from marketplace.money import Money
+from tests.escrow.conftest import Registry
 from tests.escrow.test_deals_support import deal_balances, fixed_listing, staff_user
 from tests.factories import UserFactory
 
@@ -26,9 +27,13 @@ PAYMENTS = ["pi_a", "pi_b"]
 
 
 class DealMachine(RuleBasedStateMachine):
+    # The register the releases re-verify against (set by the test: a machine takes no fixtures).
+    registry: Registry
+
     @initialize(price=st.integers(min_value=1, max_value=10**12))
     def agree(self, price: int) -> None:
         listing = fixed_listing(asking_price=price)
+        self.registry.record(listing)
         self.deal = services.deal_buy_now(listing=listing, buyer=UserFactory.create())
         self.staff = staff_user(decide=True)
         self.recorded_before_release = False
@@ -122,7 +127,8 @@ class DealMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
-def test_the_deal_lifecycle_keeps_the_money_invariants():
+def test_the_deal_lifecycle_keeps_the_money_invariants(registry, monkeypatch):
+    monkeypatch.setattr(DealMachine, "registry", registry, raising=False)
     run_state_machine_as_test(
         DealMachine,
         settings=settings(

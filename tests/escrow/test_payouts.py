@@ -26,8 +26,9 @@ def fake(settings, db):
         yield running
 
 
-def released_deal(monkeypatch) -> tuple[Deal, list]:
+def released_deal(monkeypatch, registry) -> tuple[Deal, list]:
     deal = deal_awaiting_payment()
+    registry.record(deal.listing)
     services.deal_mark_funded(
         deal=deal, amount=deal.total_due, payment_reference="pi_standin", idempotency_key="payment_intent:pi_standin"
     )
@@ -46,8 +47,8 @@ def onboarded(fake, user) -> ConnectedAccount:
     return account
 
 
-def test_release_queues_the_payout_on_commit_and_a_seller_without_an_account_stays_owed(fake, monkeypatch):
-    deal, sent = released_deal(monkeypatch)
+def test_release_queues_the_payout_on_commit_and_a_seller_without_an_account_stays_owed(fake, monkeypatch, registry):
+    deal, sent = released_deal(monkeypatch, registry)
 
     assert sent == [("escrow.deal_payout", deal.pk)]
     assert payouts.deal_payout(deal_id=deal.pk) == "owed"
@@ -56,8 +57,8 @@ def test_release_queues_the_payout_on_commit_and_a_seller_without_an_account_sta
     assert not [request for request in fake.requests if request[1] == "/v1/transfers"]
 
 
-def test_a_release_whose_transfer_answer_is_lost_pays_once_on_retry(fake, monkeypatch):
-    deal, _ = released_deal(monkeypatch)
+def test_a_release_whose_transfer_answer_is_lost_pays_once_on_retry(fake, monkeypatch, registry):
+    deal, _ = released_deal(monkeypatch, registry)
     account = onboarded(fake, deal.seller)
     with tasks_sent(monkeypatch) as sent, TestCase.captureOnCommitCallbacks(execute=True):
         payouts.connected_account_refresh(stripe_account_id=account.stripe_account_id)
