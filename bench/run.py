@@ -1,7 +1,16 @@
 """`make bench`: build a catalogue of a million listings from real text, serve it with the
 production web server setup, and measure the results page.
 
-    python -m bench.run [--size 1000000] [--reuse] [--port 8470] [--seconds 20]
+    python -m bench.run [--only search|money|verification] [--size 1000000] [--reuse] [--port 8470] [--seconds 20]
+
+With no --only, the three parts run in turn, each in its own process and database: the search
+benchmark below, then bench.money (issue 4: deals per second through buy, pay, webhook and
+funded; ledger_check over a million entries) and bench.verification (issue 5: rights verified
+against the sandbox registry by the Celery worker; submission-to-verdict time). Each part merges
+its figures into bench/results/latest.json (the search figures at the top level, the others
+under "money" and "verification").
+
+The search part:
 
 Steps, in one run:
 1. Migrate the benchmark database (its name must end in "_bench"; DATABASE_URL names it) and
@@ -253,14 +262,93 @@ def _throughput(port: int, paths: list[tuple[str, str]], seconds: float) -> floa
     return done[0] / (time.monotonic() - started)
 
 
-def main(argv: list[str] | None = None) -> int:
+PARTS = ("search", "money", "verification")
+
+
+def results_merge(key: str | None, values: dict[str, Any]) -> None:
+    """Write one part's figures into latest.json, keeping the other parts' (under `key`; the
+    search figures, which came first, at the top level)."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / "latest.json"
+    current: dict[str, Any] = {}
+    if path.exists():
+        try:
+            current = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            current = {}
+    if key is None:
+        kept = {part: current[part] for part in PARTS[1:] if part in current}
+        current = {**values, **kept}
+    else:
+        current[key] = values
+    path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+
+
+def _part_run(options: argparse.Namespace, argv: list[str] | None) -> int:
+    """All parts in turn, or the money or the verification part."""
+    if options.only == "all":
+        # Each part in its own process: each has its own database, and Django starts once.
+        own = [arg for arg in (argv if argv is not None else sys.argv[1:]) if not arg.startswith("--only")]
+        for part in PARTS:
+            command = [sys.executable, "-m", "bench.run", "--only", part, *own]
+            if subprocess.run(command, cwd=BASE_DIR, check=False).returncode:  # noqa: S603
+                return 1
+        _print_all(json.loads((RESULTS_DIR / "latest.json").read_text(encoding="utf-8")))
+        return 0
+    if options.only == "money":
+        from bench.money import DEFAULT_DATABASE_URL as MONEY_DATABASE_URL
+        from bench.money import money_print, money_run
+
+        money = money_run(
+            database_url=os.environ.get("BENCH_MONEY_DATABASE_URL", MONEY_DATABASE_URL),
+            deals=options.deals,
+            clients=options.clients,
+            ledger_entries=options.ledger_entries,
+        )
+        money["when"] = datetime.now(tz=UTC).isoformat(timespec="seconds")
+        results_merge("money", money)
+        print()
+        money_print(money)
+        print(f"Written: {RESULTS_DIR / 'latest.json'}")
+        return 0
+    if options.only == "verification":
+        from bench.verification import DEFAULT_DATABASE_URL as VERIFICATION_DATABASE_URL
+        from bench.verification import verification_print, verification_run
+
+        verification = verification_run(
+            database_url=os.environ.get("BENCH_VERIFICATION_DATABASE_URL", VERIFICATION_DATABASE_URL),
+            rights=options.rights,
+            workers=options.verification_workers,
+        )
+        verification["when"] = datetime.now(tz=UTC).isoformat(timespec="seconds")
+        results_merge("verification", verification)
+        print()
+        verification_print(verification)
+        print(f"Written: {RESULTS_DIR / 'latest.json'}")
+        return 0
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=[*PARTS, "all"], default="all", help="which part to run (default: all)")
+    parser.add_argument("--deals", type=int, default=1000, help="money: deals through buy, pay, webhook, funded")
+    parser.add_argument("--clients", type=int, default=4, help="money: concurrent buyers")
+    parser.add_argument("--ledger-entries", type=int, default=1_000_000, help="money: entries in the checked ledger")
+    parser.add_argument("--rights", type=int, default=10_000, help="verification: rights verified")
+    parser.add_argument("--verification-workers", type=int, default=4, help="verification: Celery worker processes")
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep a catalogue of the requested size if present")
     parser.add_argument("--port", type=int, default=8470)
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each throughput run")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (as the Dockerfile runs it)")
-    options = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = _parser().parse_args(argv)
+    if options.only != "search":
+        return _part_run(options, argv)
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     _database_create(database_url)
     _django_setup(database_url)
@@ -331,8 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         "bench.settings (production settings plus the trivial URL)",
         "queries": [{"class": query.klass, "path": query.path} for query in mix],
     }
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / "latest.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    results_merge(None, result)
     _print_table(result)
     return 0
 
@@ -355,6 +442,18 @@ def _print_table(result: dict[str, Any]) -> None:
         f"trivial {throughput['trivial_rps']:.1f}/s, share {throughput['share']:.1%} (target 10%: {verdict})"
     )
     print(f"Written: {RESULTS_DIR / 'latest.json'}")
+
+
+def _print_all(result: dict[str, Any]) -> None:
+    """The three parts' figures together, as latest.json holds them."""
+    from bench.money import money_print
+    from bench.verification import verification_print
+
+    _print_table(result)
+    if "money" in result:
+        money_print(result["money"])
+    if "verification" in result:
+        verification_print(result["verification"])
 
 
 def _database_create(database_url: str) -> None:

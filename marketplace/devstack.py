@@ -480,7 +480,7 @@ def command_bench(bench_args: list[str]) -> int:
     stack = Stack()
     with running(stack):
         start_services(stack)
-        say("Search benchmark (bench/run.py)")
+        say("Benchmarks (bench/run.py): search, money, verification")
         bench = [sys.executable, "-m", "bench.run", *bench_args]
         return subprocess.run(bench, cwd=BASE_DIR, env=stack.env, check=False).returncode  # noqa: S603
     return 1
