@@ -330,16 +330,30 @@ def start_redis(stack: Stack) -> None:
     say(f"Redis is up on 127.0.0.1:{REDIS_PORT}")
 
 
-def start_localstripe(stack: Stack) -> None:
+# localstripe keeps its objects in this file (its own fixed path) and rewrites it on every change.
+LOCALSTRIPE_STORE = Path("/tmp/localstripe.pickle")  # noqa: S108 - localstripe's own choice
+
+
+def start_localstripe(stack: Stack, *, fresh: bool = False) -> None:
+    """Start localstripe; `fresh` starts it with no objects (tests and benchmarks), otherwise it
+    keeps what `make run` created before. A store left unreadable by a crash is set aside."""
     if port_is_open(LOCALSTRIPE_PORT):
         say(f"localstripe is already up on 127.0.0.1:{LOCALSTRIPE_PORT}; using it")
         return
-    process = stack.start(
-        "stripe",
-        [VENV_BIN / "localstripe", "--port", str(LOCALSTRIPE_PORT)],
-        log_file=LOCAL_DIR / "log" / "localstripe.log",
-    )
-    wait_for_port(LOCALSTRIPE_PORT, name="localstripe", process=process)
+    argv: list[str | os.PathLike[str]] = [VENV_BIN / "localstripe", "--port", str(LOCALSTRIPE_PORT)]
+    log_file = LOCAL_DIR / "log" / "localstripe.log"
+    process = stack.start("stripe", [*argv, "--from-scratch"] if fresh else argv, log_file=log_file)
+    try:
+        wait_for_port(LOCALSTRIPE_PORT, name="localstripe", process=process)
+    except SystemExit:
+        if fresh or not LOCALSTRIPE_STORE.exists():
+            raise
+        aside = LOCALSTRIPE_STORE.with_suffix(".unreadable")
+        LOCALSTRIPE_STORE.replace(aside)
+        say(f"localstripe could not read its store; it is set aside as {aside} and localstripe starts empty")
+        stack.processes.remove(process)
+        process = stack.start("stripe", [*argv, "--from-scratch"], log_file=log_file)
+        wait_for_port(LOCALSTRIPE_PORT, name="localstripe", process=process)
     say(f"localstripe (the Stripe stand-in) is up on 127.0.0.1:{LOCALSTRIPE_PORT}")
 
 
@@ -360,7 +374,7 @@ def start_sandbox_registry(stack: Stack) -> None:
     say(f"The sandbox registry (the offices' stand-in) is up on 127.0.0.1:{SANDBOX_REGISTRY_PORT}")
 
 
-def start_services(stack: Stack) -> None:
+def start_services(stack: Stack, *, fresh_stripe: bool = False) -> None:
     """Start whichever backing services the environment does not point elsewhere."""
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
     (LOCAL_DIR / "staticfiles").mkdir(exist_ok=True)
@@ -375,7 +389,7 @@ def start_services(stack: Stack) -> None:
     if "STRIPE_API_BASE" in os.environ or "STRIPE_SECRET_KEY" in os.environ:
         say("Stripe settings are set: using that Stripe endpoint")
     else:
-        start_localstripe(stack)
+        start_localstripe(stack, fresh=fresh_stripe)
 
 
 @contextlib.contextmanager
@@ -479,7 +493,7 @@ def command_bench(bench_args: list[str]) -> int:
     its own catalogue in its own database and serves it with gunicorn."""
     stack = Stack()
     with running(stack):
-        start_services(stack)
+        start_services(stack, fresh_stripe=True)
         say("Benchmarks (bench/run.py): search, money, verification")
         bench = [sys.executable, "-m", "bench.run", *bench_args]
         return subprocess.run(bench, cwd=BASE_DIR, env=stack.env, check=False).returncode  # noqa: S603
@@ -499,7 +513,7 @@ def command_test(pytest_args: list[str]) -> int:
         if subprocess.run([str(a) for a in argv], cwd=BASE_DIR, check=False).returncode != 0:  # noqa: S603
             return 1
     with running(stack):
-        start_services(stack)
+        start_services(stack, fresh_stripe=True)
         say("makemigrations --check")
         makemigrations = [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"]
         if subprocess.run(makemigrations, cwd=BASE_DIR, env=stack.env, check=False).returncode:  # noqa: S603
