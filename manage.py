@@ -6,7 +6,9 @@ import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.development")
+    # An empty DJANGO_SETTINGS_MODULE counts as unset.
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        os.environ["DJANGO_SETTINGS_MODULE"] = "marketplace.settings.development"
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -4,7 +4,10 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.development")
+# An empty DJANGO_SETTINGS_MODULE counts as unset.
+
+if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+    os.environ["DJANGO_SETTINGS_MODULE"] = "marketplace.settings.development"
 
 app = Celery("marketplace")
 app.config_from_object("django.conf:settings", namespace="CELERY")
