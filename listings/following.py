@@ -162,10 +162,7 @@ def alerts_send() -> AlertReport:
                     f"New listings: {follow.value}",
                     f"New listings of the {what} you follow, {follow.value}:",
                     ids,
-                    reverse("listings:search")
-                    + (
-                        "?q=" + follow.value if follow.subject == Follow.Subject.OWNER else f"?cpc_class={follow.value}"
-                    ),
+                    _follow_search_url(follow),
                 )
                 report.emails += 1
                 report.listings += min(len(ids), ALERT_LISTINGS)

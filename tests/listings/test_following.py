@@ -123,3 +123,13 @@ def test_a_follow_form_never_redirects_off_site(client, user):
     )
 
     assert response.url == reverse("listings:watching")
+
+
+def test_an_alert_links_to_a_search_with_the_name_escaped():
+    from listings.following import _follow_search_url
+
+    owner = _follow_search_url(Follow(subject="owner", value="AT&T Labs"))
+    cpc = _follow_search_url(Follow(subject="cpc_class", value="H01"))
+
+    assert owner == "/listings/?q=AT%26T+Labs"
+    assert cpc == "/listings/?cpc_class=H01"
