@@ -6,15 +6,22 @@ input without a syntax error; an office number in any common spelling is recogni
 leads straight to its listing.
 
 How a page stays fast at a million listings (measured by `make bench`, see bench/):
+- Partitions. The index is 16 hash partitions by listing (migration 0006). A GIN index answers
+  with a bitmap of every match, which for a term matching a third of the catalogue costs more
+  than the whole page may; over partitions, a LIMIT stops after the first partitions and pays
+  only for their bitmaps. Each partition is a uniform random share of the catalogue.
 - Counting. Totals and facet counts are exact up to EXACT_COUNT_LIMIT matches. Every facet is
   counted in ONE query over a materialised set: the matches of the text query (and the verified
   switch) that fail at most one facet filter, which is exactly the union of what each facet is
-  counted over (a facet is counted without its own filter). When that set holds more than
-  EXACT_COUNT_LIMIT rows, the first EXACT_COUNT_LIMIT of them in physical order are a uniform
-  random sample, because the catalogue's physical order is unrelated to its content (entries are
-  written in listing-id order, and bitmap and sequential scans return rows in block order); the
-  counts are scaled by the share of the table's blocks the sample covered and marked as
-  estimates (this needs synchronize_seqscans=off, set with the server's other settings in
+  counted over (a facet is counted without its own filter), with each entry's facet values
+  stored as integer codes (listings.search_codes) so one unnest counts them all. The set is
+  first read up to SAMPLE_ROWS rows: when that sample shows far more than EXACT_COUNT_LIMIT
+  matches, its counts are scaled to estimates; otherwise up to EXACT_COUNT_LIMIT + 1 rows are
+  read, counted exactly when they are all the matches and scaled when not. Rows come in
+  partition order, and within a partition in block order, which is unrelated to content
+  (entries are written in listing-id order); so a sample stopped by LIMIT covered the
+  partitions before its last one whole and the last one up to its highest block, and is scaled
+  by that share (this needs synchronize_seqscans=off, set with the server's other settings in
   marketplace/devstack.py, and no parallel scans). The page with no search and no filter reads
   exact counts that triggers keep (ListingSearchFacetCount), and so does a facet whose only
   narrowing is its own filter.
@@ -40,12 +47,19 @@ from django.utils import timezone
 from listings.models import DealType, Jurisdiction, Kind, ListingSearchEntry, Status
 from listings.models.classification import CpcSymbol, NiceClass
 from listings.office_numbers import detect
+from listings.search_codes import CODE_SPAN, PRICE_BANDS, TERM_BANDS, code_decode, facet_id, term_code_sql
+
+__all__ = ["PRICE_BANDS", "TERM_BANDS"]
 
 # Longer queries are cut: nobody types more, and the parser's cost grows with the length.
 MAX_QUERY_LENGTH = 300
 PAGE_SIZE = 20
 # Up to here counts are exact; above, the planner's estimate is shown, marked as such.
 EXACT_COUNT_LIMIT = 10_000
+# The first sample read; when it shows more than ESTIMATE_FACTOR times EXACT_COUNT_LIMIT
+# matches, it is all a page counts.
+SAMPLE_ROWS = 1_000
+ESTIMATE_FACTOR = 3
 MAX_PAGE = 500
 # Above EXACT_COUNT_LIMIT matches, relevance is computed over this many candidates.
 RANK_CANDIDATES = 1_000
@@ -60,21 +74,6 @@ SORTS = {
     "price_asc": "Price: low to high",
     "price_desc": "Price: high to low",
     "term_desc": "Remaining term: longest first",
-}
-
-# Price bands in major units of the listing's currency.
-PRICE_BANDS: dict[str, tuple[str, int | None, int | None]] = {
-    "under_10k": ("Under 10,000", None, 10_000),
-    "10k_100k": ("10,000 to 100,000", 10_000, 100_000),
-    "100k_1m": ("100,000 to 1 million", 100_000, 1_000_000),
-    "over_1m": ("Over 1 million", 1_000_000, None),
-    "on_request": ("Price on request", None, None),
-}
-TERM_BANDS: dict[str, tuple[str, int | None, int | None]] = {
-    "under_5": ("Under 5 years", None, 5),
-    "5_10": ("5 to 10 years", 5, 10),
-    "10_15": ("10 to 15 years", 10, 15),
-    "over_15": ("Over 15 years", 15, None),
 }
 
 
@@ -282,8 +281,13 @@ class _Sql:
     filters: dict[str, str]
     values: dict[str, Any]
 
-    def where(self, *, skip: str = "", extra: tuple[str, ...] = ()) -> str:
-        parts = self.base + [sql for name, sql in self.filters.items() if name != skip] + list(extra)
+    def where(self, *, skip: str = "", extra: tuple[str, ...] = (), titles_only: bool = False) -> str:
+        base = self.base
+        if titles_only:
+            # A title match is a document match (the titles are the document's weight-A part), and
+            # the small title index alone is much cheaper than intersecting it with the document's.
+            base = [part.replace("e.document @@", "e.title_document @@") for part in base]
+        parts = base + [sql for name, sql in self.filters.items() if name != skip] + list(extra)
         return " AND ".join(parts) or "true"
 
 
@@ -330,23 +334,19 @@ def _sql(params: SearchParams, *, today: date) -> _Sql:
     return _Sql(base=base, filters=filters, values=values)
 
 
-def _facet_expressions(today: date, values: dict[str, Any]) -> dict[str, str]:
-    """Per facet, the SQL giving a row's values (a set for arrays, one band for price and term)."""
-    expressions = {name: f"unnest(u.{column})::text" for name, (column, _) in _ARRAY_FACETS.items()}
-    # listings_price_band() (migration 0005) holds the PRICE_BANDS boundaries; a test keeps them equal.
-    expressions["price"] = "listings_price_band(u.price)"
+def _term_band_case(column: str, today: date, values: dict[str, Any]) -> str:
+    """SQL: the remaining-term band of an expiry date column today (NULL when none applies)."""
     cases = []
     for band, (_, low, high) in TERM_BANDS.items():
-        parts = ["u.expiry_date IS NOT NULL"]
+        parts = [f"{column} IS NOT NULL"]
         if low is not None:
             values[f"facet_{band}_low"] = today + timedelta(days=round(low * 365.25))
-            parts.append(f"u.expiry_date >= %(facet_{band}_low)s")
+            parts.append(f"{column} >= %(facet_{band}_low)s")
         if high is not None:
             values[f"facet_{band}_high"] = today + timedelta(days=round(high * 365.25))
-            parts.append(f"u.expiry_date < %(facet_{band}_high)s")
+            parts.append(f"{column} < %(facet_{band}_high)s")
         cases.append(f"WHEN {' AND '.join(parts)} THEN '{band}'")
-    expressions["term"] = f"CASE {' '.join(cases)} END"
-    return expressions
+    return f"CASE {' '.join(cases)} END"
 
 
 @dataclass
@@ -359,10 +359,13 @@ class _Counts:
 
 def _counts(sql: _Sql, *, today: date) -> _Counts:
     """Facet counts and the total, in one query over the materialised union set (see the module
-    docstring), plus an exact count when only that can tell whether the total is within the limit."""
+    docstring), plus an exact count when only that can tell whether the total is within the limit.
+
+    Each row of the set carries its facet codes and `failed`, the facet id of the one filter it
+    fails (0 when it passes them all): a row counts for every facet when it passes, and only for
+    the failed filter's own facet otherwise, so one unnest and one GROUP BY count every facet."""
     values = dict(sql.values)
     active = list(sql.filters)
-    flags = ", ".join(f"({sql.filters[name]}) AS f_{name}" for name in active)
     # Rows failing at most one active filter: for k filters, the OR over i of "all but i pass".
     if len(active) >= 2:
         union = " OR ".join(
@@ -371,50 +374,111 @@ def _counts(sql: _Sql, *, today: date) -> _Counts:
         where = " AND ".join([*sql.base, f"({union})"])
     else:
         where = " AND ".join(sql.base) or "true"
-    expressions = _facet_expressions(today, values)
-    parts = []
-    for name in SearchParams.FACETS:
-        others = " AND ".join(f"u.f_{other}" for other in active if other != name) or "true"
-        parts.append(
-            f"SELECT '{name}' AS facet, value, count(*) AS n FROM "  # noqa: S608 - fixed names and our own SQL
-            f"(SELECT {expressions[name]} AS value FROM u WHERE {others}) AS v WHERE value IS NOT NULL GROUP BY value"
-        )
-    all_pass = " AND ".join(f"u.f_{name}" for name in active) or "true"
-    values["limit"] = EXACT_COUNT_LIMIT + 1
+    failed = (
+        "CASE "
+        + " ".join(f"WHEN NOT coalesce({sql.filters[name]}, false) THEN {facet_id(name)}" for name in active)
+        + " ELSE 0 END"
+        if active
+        else "0"
+    )
+    term_code = term_code_sql("e.expiry_date", today=today, values=values)
+    # A small sample first: when it already shows far more matches than the exact limit, it is
+    # all the page needs (see the module docstring).
+    threshold = ESTIMATE_FACTOR * EXACT_COUNT_LIMIT
+    sample = _sample(where, failed, term_code, values, limit=min(SAMPLE_ROWS, EXACT_COUNT_LIMIT) + 1)
+    if not sample.complete and sample.rows * sample.scale <= threshold:
+        sample = _sample(where, failed, term_code, values, limit=EXACT_COUNT_LIMIT + 1)
+    if sample.complete:
+        return _Counts(facets=sample.facets, estimated=set(), total=sample.matches, total_is_estimate=False)
+    scale = sample.scale
+    scaled = {
+        name: {value: round(count * scale) for value, count in counts.items()} for name, counts in sample.facets.items()
+    }
+    total = round(sample.matches * scale)
+    if active and total <= threshold:
+        # The filters narrow a large set to a few matches: count them, up to the limit.
+        total = _exact_count(sql)
+    estimate = total > EXACT_COUNT_LIMIT
+    if estimate:
+        total = max(EXACT_COUNT_LIMIT + 1, round(sample.matches * scale))
+    return _Counts(facets=scaled, estimated=set(SearchParams.FACETS), total=total, total_is_estimate=estimate)
+
+
+@dataclass
+class _Sample:
+    facets: dict[str, dict[str, int]]
+    meta: dict[str, int]
+    parts: dict[str, tuple[int, int]]
+    limit: int
+
+    @property
+    def rows(self) -> int:
+        return self.meta["_union"]
+
+    @property
+    def matches(self) -> int:
+        """The sampled rows passing every filter."""
+        return self.meta["_matches"]
+
+    @property
+    def complete(self) -> bool:
+        """True when the LIMIT did not stop the scan: the sample is the whole set."""
+        return self.rows < self.limit
+
+    @property
+    def scale(self) -> float:
+        """1 / the share of the catalogue the sample covered (1 when it holds every row)."""
+        if self.complete:
+            return 1.0
+        return 1.0 / _sample_coverage(self.parts, partitions=self.meta["_parts"])
+
+
+def _sample(where: str, failed: str, term_code: str, values: dict[str, Any], *, limit: int) -> _Sample:
+    """The first `limit` rows of the union set, counted per facet code in one query."""
+    values = dict(values, limit=limit)
     query = f"""
         WITH u AS MATERIALIZED (
-            SELECT e.kinds, e.jurisdictions, e.statuses, e.cpc_sections, e.cpc_classes, e.nice_classes,
-                   e.deal_types, e.price, e.expiry_date, (e.ctid::text::point)[0]::bigint AS block
-                   {", " + flags if flags else ""}
+            SELECT e.facet_codes || {term_code} AS codes, {failed} AS failed,
+                   e.tableoid::regclass::text AS part, (e.ctid::text::point)[0]::bigint AS block
             FROM {_TABLE} e WHERE {where} LIMIT %(limit)s
         )
-        {" UNION ALL ".join(parts)}
-        UNION ALL SELECT '_matches', '', count(*) FILTER (WHERE {all_pass}) FROM u
-        UNION ALL SELECT '_union', '', count(*) FROM u
-        UNION ALL SELECT '_blocks', '', (SELECT max(block) + 1 FROM u)
-        UNION ALL SELECT '_relpages', '', pg_relation_size('{_TABLE}') / current_setting('block_size')::bigint
+        SELECT 'code', code::text, count(*), 0 FROM u, unnest(u.codes) AS code
+            WHERE code IS NOT NULL AND (u.failed = 0 OR code / {CODE_SPAN} = u.failed) GROUP BY code
+        UNION ALL SELECT '_matches', '', count(*) FILTER (WHERE failed = 0), 0 FROM u
+        UNION ALL SELECT '_union', '', count(*), 0 FROM u
+        UNION ALL SELECT '_part', part, max(block) + 1,
+            pg_relation_size(part::regclass) / current_setting('block_size')::bigint FROM u GROUP BY part
+        UNION ALL SELECT '_parts', '', count(*), 0 FROM pg_inherits WHERE inhparent = '{_TABLE}'::regclass
     """  # noqa: S608 - every fragment is ours; user input travels as parameters
     with connection.cursor() as cursor:
         cursor.execute(query, values)
         rows = cursor.fetchall()
     facets: dict[str, dict[str, int]] = {name: {} for name in SearchParams.FACETS}
     meta: dict[str, int] = {}
-    for facet, value, count in rows:
-        if facet.startswith("_"):
-            meta[facet] = int(count or 0)
+    parts: dict[str, tuple[int, int]] = {}
+    for kind, key, count, pages in rows:
+        if kind == "code":
+            decoded = code_decode(int(key))
+            if decoded is not None:
+                facets[decoded[0]][decoded[1]] = int(count)
+        elif kind == "_part":
+            parts[key] = (int(count), int(pages))
         else:
-            facets[facet][str(value)] = int(count)
-    if meta["_union"] <= EXACT_COUNT_LIMIT:
-        return _Counts(facets=facets, estimated=set(), total=meta["_matches"], total_is_estimate=False)
-    # A sample: scale by the share of the table's blocks it covered.
-    scale = max(1.0, meta["_relpages"] / max(1, meta["_blocks"]))
-    scaled = {name: {value: round(count * scale) for value, count in counts.items()} for name, counts in facets.items()}
-    total, estimate = meta["_matches"], False
-    if active and meta["_matches"] <= EXACT_COUNT_LIMIT:
-        total = _exact_count(sql)
-    if total > EXACT_COUNT_LIMIT or (not active):
-        total, estimate = max(EXACT_COUNT_LIMIT + 1, round(meta["_matches"] * scale)), True
-    return _Counts(facets=scaled, estimated=set(SearchParams.FACETS), total=total, total_is_estimate=estimate)
+            meta[kind] = int(count or 0)
+    return _Sample(facets=facets, meta=meta, parts=parts, limit=limit)
+
+
+def _sample_coverage(parts: dict[str, tuple[int, int]], *, partitions: int) -> float:
+    """The share of the catalogue a sample stopped by LIMIT covered: the partitions are scanned in
+    order (their names end in their number), so every partition before the last one seen was read
+    whole, and the last one up to the highest block seen (its rows come in block order)."""
+    if not parts or partitions <= 0:
+        return 1.0
+    numbered = {int(name.rsplit("_", 1)[-1]): value for name, value in parts.items()}
+    last = max(numbered)
+    blocks, pages = numbered[last]
+    covered = (last + min(1.0, blocks / max(1, pages))) / partitions
+    return min(1.0, max(covered, 1.0 / (partitions * max(1, pages))))
 
 
 def _exact_count(sql: _Sql) -> int:
@@ -433,7 +497,7 @@ def _global_counts(*, today: date) -> dict[str, dict[str, int]]:
     remaining-term bands are summed from the per-expiry-date counts for today, in SQL."""
     counts: dict[str, dict[str, int]] = {name: {} for name in [*SearchParams.FACETS, "_total"]}
     values: dict[str, Any] = {}
-    term = _facet_expressions(today, values)["term"].replace("u.expiry_date", "c.value::date")
+    term = _term_band_case("c.value::date", today, values)
     # The CASE is ours; the dates travel as parameters.
     query = (
         "SELECT c.facet, c.value, c.count FROM listings_listingsearchfacetcount c "  # noqa: S608
@@ -465,7 +529,7 @@ def _ordered_ids(
             query = f"""
                 WITH candidates AS MATERIALIZED (
                     (SELECT e.listing_id FROM {_TABLE} e
-                     WHERE {sql.where(extra=(f"e.title_document @@ {_TSQUERY}",))} LIMIT %(candidates)s)
+                     WHERE {sql.where(titles_only=True)} LIMIT %(candidates)s)
                     UNION
                     (SELECT e.listing_id FROM {_TABLE} e WHERE {sql.where()} LIMIT %(candidates)s)
                 ), chosen AS (SELECT listing_id FROM candidates LIMIT %(candidates)s)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from django.db import connection, transaction
 
 from listings.models.listings import PUBLIC_STATES
+from listings.search_codes import codes_sql
 
 # The entries of the listings in `ids` (all public listings when the array is NULL), computed
 # from scratch. A portfolio's facets are the union of its rights' values; its expiry the
@@ -73,12 +74,12 @@ nice AS (
 )
 INSERT INTO listings_listingsearchentry (
     listing_id, document, title_document, numbers, kinds, jurisdictions, statuses, cpc_sections, cpc_classes,
-    nice_classes, deal_types, owners, price_mode, currency, price, expiry_date, verified, published_at
+    nice_classes, deal_types, owners, facet_codes, price_mode, currency, price, expiry_date, verified, published_at
 )
 SELECT chosen.id, doc.document, ts_filter(doc.document, '{a}'),
     COALESCE(numbers.numbers, '{}'), COALESCE(p.kinds, '{}'), COALESCE(p.jurisdictions, '{}'),
     COALESCE(p.statuses, '{}'), COALESCE(cpc.sections, '{}'), COALESCE(cpc.classes, '{}'),
-    COALESCE(nice.classes, '{}'), chosen.deal_types, COALESCE(owners.owners, '{}'),
+    COALESCE(nice.classes, '{}'), chosen.deal_types, COALESCE(owners.owners, '{}'), {facet_codes},
     chosen.price_mode, chosen.currency, chosen.price, p.expiry_date, false, chosen.published_at
 FROM chosen
 LEFT JOIN per_listing p ON p.listing_id = chosen.id
@@ -103,9 +104,22 @@ ON CONFLICT (listing_id) DO UPDATE SET
     jurisdictions = EXCLUDED.jurisdictions, statuses = EXCLUDED.statuses,
     cpc_sections = EXCLUDED.cpc_sections, cpc_classes = EXCLUDED.cpc_classes,
     nice_classes = EXCLUDED.nice_classes, deal_types = EXCLUDED.deal_types, owners = EXCLUDED.owners,
+    facet_codes = EXCLUDED.facet_codes,
     price_mode = EXCLUDED.price_mode, currency = EXCLUDED.currency, price = EXCLUDED.price,
     expiry_date = EXCLUDED.expiry_date, published_at = EXCLUDED.published_at
-"""
+""".replace(
+    "{facet_codes}",
+    codes_sql(
+        kinds="COALESCE(p.kinds, '{}')",
+        jurisdictions="COALESCE(p.jurisdictions, '{}')",
+        statuses="COALESCE(p.statuses, '{}')",
+        cpc_sections="COALESCE(cpc.sections, '{}')",
+        cpc_classes="COALESCE(cpc.classes, '{}')",
+        nice_classes="COALESCE(nice.classes, '{}')",
+        deal_types="chosen.deal_types",
+        price="chosen.price",
+    ),
+)
 
 # Entries of listings that buyers can no longer find.
 _DELETE_SQL = """

@@ -14,6 +14,8 @@ from listings.models.listings import Listing
 
 
 class ListingSearchEntry(models.Model):
+    """The table is hash-partitioned by listing (migration 0006, listings.search explains why)."""
+
     listing = models.OneToOneField(Listing, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
     # Weighted: A title, B office numbers and owners, C abstract and goods/services,
     # D classification titles.
@@ -32,6 +34,9 @@ class ListingSearchEntry(models.Model):
     nice_classes = ArrayField(models.PositiveSmallIntegerField(), default=list)
     deal_types = ArrayField(models.CharField(max_length=32), default=list)
     owners = ArrayField(models.CharField(max_length=300), default=list)
+    # Every facet value above (and the price band) as one integer code (listings.search_codes),
+    # for counting all facets in one pass.
+    facet_codes = ArrayField(models.IntegerField(), default=list)
     price_mode = models.CharField(max_length=16)
     currency = models.CharField(max_length=3)
     # The asking price, else the minimum offer, in minor units; null for price on request.

@@ -1,0 +1,82 @@
+"""The partitioned search index: facet codes round-trip, every entry's stored codes say what its
+columns say, and a sample stopped by LIMIT is scaled by the share of partitions it covered."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from listings import search, search_codes
+from listings.models import DealType, Jurisdiction, Kind, ListingSearchEntry, Status
+from tests.factories import make_listing, make_right
+
+
+def test_every_listed_value_round_trips_through_its_code():
+    for facet, values in search_codes.LISTED.items():
+        for position, value in enumerate(values, start=1):
+            code = search_codes.facet_id(facet) * search_codes.CODE_SPAN + position
+            assert search_codes.code_decode(code) == (facet, value)
+    assert search_codes.code_decode(4 * search_codes.CODE_SPAN + ord("H")) == ("cpc_section", "H")
+    assert search_codes.code_decode(5 * search_codes.CODE_SPAN + 8 * 100 + 4) == ("cpc_class", "H04")
+    assert search_codes.code_decode(6 * search_codes.CODE_SPAN + 25) == ("nice", "25")
+
+
+def test_unknown_codes_decode_to_nothing():
+    assert search_codes.code_decode(99 * search_codes.CODE_SPAN) is None
+    assert search_codes.code_decode(1 * search_codes.CODE_SPAN + 99) is None
+
+
+def test_the_lists_keep_the_choices_in_order():
+    # Stored codes are positions in these lists: a reordering would silently change every count.
+    assert search_codes.LISTED["kind"] == list(Kind.values)
+    assert search_codes.LISTED["jurisdiction"] == list(Jurisdiction.values)
+    assert search_codes.LISTED["status"] == list(Status.values)
+    assert search_codes.LISTED["deal_type"] == list(DealType.values)
+
+
+@pytest.mark.django_db
+def test_stored_codes_match_the_entry_columns(user):
+    make_listing(
+        seller=user,
+        title="Battery with two offices",
+        deal_types=["assignment", "exclusive_licence"],
+        asking_price=50_000_00,
+        rights=[make_right(registration_number="7000001", cpc_symbols=["H01M10/0562", "Y02E60/10"])],
+    )
+    make_listing(
+        seller=user,
+        title="Running shoes mark",
+        price_mode="on_request",
+        asking_price=None,
+        rights=[make_right(kind="trademark", sub_kind="trademark", application_number="90000001", nice_classes=[25])],
+    )
+    for entry in ListingSearchEntry.objects.all():
+        decoded = {search_codes.code_decode(code) for code in entry.facet_codes}
+        expected = {("kind", value) for value in entry.kinds}
+        expected |= {("jurisdiction", value) for value in entry.jurisdictions}
+        expected |= {("status", value) for value in entry.statuses}
+        expected |= {("cpc_section", value) for value in entry.cpc_sections}
+        expected |= {("cpc_class", value) for value in entry.cpc_classes}
+        expected |= {("nice", str(value)) for value in entry.nice_classes}
+        expected |= {("deal_type", value) for value in entry.deal_types}
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT listings_price_band(%s)", [entry.price])
+            expected.add(("price", cursor.fetchone()[0]))
+        assert decoded == expected
+
+
+@pytest.mark.django_db
+def test_the_index_is_hash_partitioned():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'listings_listingsearchentry'::regclass")
+        assert cursor.fetchone()[0] == 16
+
+
+def test_a_sample_covers_the_partitions_before_its_last_and_part_of_the_last():
+    parts = {"listings_listingsearchentry_00": (100, 100), "listings_listingsearchentry_01": (25, 100)}
+    assert search._sample_coverage(parts, partitions=16) == pytest.approx(1.25 / 16)
+    # A partition with no match before the last one seen was still read whole.
+    assert search._sample_coverage({"listings_listingsearchentry_03": (50, 100)}, partitions=16) == pytest.approx(
+        3.5 / 16
+    )
+    assert search._sample_coverage({}, partitions=16) == 1.0
