@@ -123,6 +123,7 @@ def test_every_facet_is_counted_in_one_query_without_its_own_filter(catalogue):
 
 def test_above_the_exact_limit_counts_are_marked_estimates_and_ranking_is_bounded(catalogue, monkeypatch):
     monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 2)
+    monkeypatch.setattr(search, "EXACT_RANK_LIMIT", 2)
     monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
     results = _run("q=network")
     assert results.total_is_estimate
@@ -193,3 +194,13 @@ def test_queries_per_page_stay_fixed_with_filters_and_a_query(client, user, cata
     for number in range(7000001, 7000011):
         make_listing(seller=user, title="Network thing", rights=[make_right(registration_number=str(number))])
     assert count("q=network&kind=patent&price=over_1m") == first
+
+
+def test_ranking_is_bounded_above_its_own_limit_while_counts_stay_exact(catalogue, monkeypatch):
+    monkeypatch.setattr(search, "EXACT_RANK_LIMIT", 2)
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
+    results = _run("q=network")
+    assert results.ranking_is_bounded
+    assert not results.total_is_estimate
+    assert results.total == search.entries_matching(results.params).count()
+    assert any("More than 2 listings match" in notice for notice in results.params.notices)
