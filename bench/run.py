@@ -1,14 +1,15 @@
 """`make bench`: build a catalogue of a million listings from real text, serve it with the
 production web server setup, and measure the results page.
 
-    python -m bench.run [--only search|money|verification] [--size 1000000] [--reuse] [--port 8470] [--seconds 20]
+    python -m bench.run [--only search|money|verification|import] [--size 1000000] [--reuse] [--port 8470]
 
-With no --only, the three parts run in turn, each in its own process and database: the search
+With no --only, the four parts run in turn, each in its own process and database: the search
 benchmark below, then bench.money (issue 4: deals per second through buy, pay, webhook and
-funded; ledger_check over a million entries) and bench.verification (issue 5: rights verified
-against the sandbox registry by the Celery worker; submission-to-verdict time). Each part merges
-its figures into bench/results/latest.json (the search figures at the top level, the others
-under "money" and "verification").
+funded; ledger_check over a million entries), bench.verification (issue 5: rights verified
+against the sandbox registry by the Celery worker; submission-to-verdict time) and bench.imports
+(issue 3: a portfolio CSV of 10,000 rows imported by the Celery task). Each part merges its
+figures into bench/results/latest.json (the search figures at the top level, the others under
+"money", "verification" and "import").
 
 The search part:
 
@@ -262,7 +263,7 @@ def _throughput(port: int, paths: list[tuple[str, str]], seconds: float) -> floa
     return done[0] / (time.monotonic() - started)
 
 
-PARTS = ("search", "money", "verification")
+PARTS = ("search", "money", "verification", "import")
 
 
 def results_merge(key: str | None, values: dict[str, Any]) -> None:
@@ -326,6 +327,19 @@ def _part_run(options: argparse.Namespace, argv: list[str] | None) -> int:
         verification_print(verification)
         print(f"Written: {RESULTS_DIR / 'latest.json'}")
         return 0
+    if options.only == "import":
+        from bench.imports import DEFAULT_DATABASE_URL as IMPORT_DATABASE_URL
+        from bench.imports import import_print, import_run
+
+        imported = import_run(
+            database_url=os.environ.get("BENCH_IMPORT_DATABASE_URL", IMPORT_DATABASE_URL), rows=options.rows
+        )
+        imported["when"] = datetime.now(tz=UTC).isoformat(timespec="seconds")
+        results_merge("import", imported)
+        print()
+        import_print(imported)
+        print(f"Written: {RESULTS_DIR / 'latest.json'}")
+        return 0
     return 2
 
 
@@ -336,6 +350,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--clients", type=int, default=4, help="money: concurrent buyers")
     parser.add_argument("--ledger-entries", type=int, default=1_000_000, help="money: entries in the checked ledger")
     parser.add_argument("--rights", type=int, default=10_000, help="verification: rights verified")
+    parser.add_argument("--rows", type=int, default=10_000, help="import: rows of the imported portfolio")
     parser.add_argument("--verification-workers", type=int, default=4, help="verification: Celery worker processes")
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep a catalogue of the requested size if present")
@@ -445,7 +460,7 @@ def _print_table(result: dict[str, Any]) -> None:
 
 
 def _print_all(result: dict[str, Any]) -> None:
-    """The three parts' figures together, as latest.json holds them."""
+    """The parts' figures together, as latest.json holds them."""
     from bench.money import money_print
     from bench.verification import verification_print
 
@@ -454,6 +469,10 @@ def _print_all(result: dict[str, Any]) -> None:
         money_print(result["money"])
     if "verification" in result:
         verification_print(result["verification"])
+    if "import" in result:
+        from bench.imports import import_print
+
+        import_print(result["import"])
 
 
 def _database_create(database_url: str) -> None:

@@ -14,9 +14,10 @@ with the line of the first bad byte; we do not guess cp1252, because the same by
 valid GBK or Shift-JIS and a wrong guess would store owners' names garbled, without anyone
 noticing.
 
-Speed: 10,000 template rows (4.4 MB) import in 27 to 31 s on the 2-core development machine
-while other work loads it (load average about 4): the upload check takes 0.3 s, the job the
-rest, most of it in catalogue_import's bulk inserts.
+Speed (`make bench BENCH_ARGS="--only import"`, bench/imports.py): 10,000 template rows (9.6 MB,
+with real abstracts) import in about 37 s on the 2-core development machine while other work
+loads it: the upload check takes under a second, the job the rest, most of it in
+catalogue_import's bulk inserts.
 """
 
 from __future__ import annotations
