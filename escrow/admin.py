@@ -12,8 +12,11 @@ from typing import Any, TypeVar
 from django.contrib import admin
 from django.db.models import Model, QuerySet, Sum
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from escrow.models import Entry, Journal, LedgerAccount
+from escrow.receipts import RECEIPT_ACCOUNT
 from marketplace.money import Money, money_format
 
 ModelT = TypeVar("ModelT", bound=Model)
@@ -83,10 +86,18 @@ class JournalAdmin(ReadOnlyAdmin[Journal]):
     list_filter = ("kind",)
     search_fields = ("idempotency_key", "reference", "description")
     list_select_related = ("acting_user",)
-    readonly_fields = ("kind", "idempotency_key", "description", "reference", "acting_user", "created_at")
+    readonly_fields = ("kind", "idempotency_key", "description", "reference", "acting_user", "created_at", "receipt")
     exclude = ("posted_txid",)
     date_hierarchy = "created_at"
     inlines = [EntryInline]
+
+    @admin.display(description="receipt")
+    def receipt(self, journal: Journal) -> str:
+        """The party's PDF receipt of this movement, for finance staff (escrow.receipts)."""
+        if journal.kind not in RECEIPT_ACCOUNT:
+            return "-"
+        url = reverse("escrow:receipt", args=[journal.pk])
+        return format_html('<a href="{}">PDF receipt</a>', url)
 
 
 @admin.register(Entry)

@@ -17,13 +17,27 @@ from django.template.response import TemplateResponse
 
 from accounts.models import User
 from escrow import services
-from escrow.models import Deal, DealEvent, FeeSchedule, Offer
+from escrow.models import Deal, DealEvent, DealFee, FeeSchedule, Offer
 from escrow.services.deals import DisputeOutcome
 
 
 class DealEventInline(admin.TabularInline[DealEvent, Deal]):
     model = DealEvent
     fields = ("at", "from_state", "to_state", "actor", "note")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DealFeeInline(admin.TabularInline[DealFee, Deal]):
+    model = DealFee
+    fields = ("kind", "basis", "buyer_amount", "seller_amount")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -46,7 +60,7 @@ class DealAdmin(admin.ModelAdmin[Deal]):
     list_filter = ("state", "currency", "deal_type")
     search_fields = ("id", "listing__title", "buyer__email", "seller__email", "payment_reference")
     list_select_related = ("listing", "buyer", "seller")
-    inlines = [DealEventInline]
+    inlines = [DealFeeInline, DealEventInline]
     actions = ["mark_recorded", "decide_release", "decide_refund"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -131,7 +145,37 @@ class FeeScheduleAdmin(admin.ModelAdmin[FeeSchedule]):
         "registration_fee_payer",
         "transaction_fee_basis_points",
         "transaction_fee_payer",
+        "broker_fee_basis_points",
+        "valuation_fee",
+        "translation_fee",
         "active",
         "created_at",
     )
     list_filter = ("currency", "active")
+    fieldsets = [
+        (None, {"fields": ["currency", "active", "note"]}),
+        (
+            "Every deal",
+            {
+                "fields": [
+                    "registration_fee",
+                    "registration_fee_payer",
+                    "transaction_fee_basis_points",
+                    "transaction_fee_payer",
+                ]
+            },
+        ),
+        (
+            "Value-added services (charged only on the deals that ask for them)",
+            {
+                "fields": [
+                    "broker_fee_basis_points",
+                    "broker_fee_payer",
+                    "valuation_fee",
+                    "valuation_fee_payer",
+                    "translation_fee",
+                    "translation_fee_payer",
+                ]
+            },
+        ),
+    ]

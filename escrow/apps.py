@@ -16,8 +16,14 @@ class EscrowConfig(AppConfig):
         register_handler("account.updated", payouts.account_updated_handle)
 
         # Verification (below us) announces a committed suspension; escrow tells the buyers
-        # with open offers on the listing.
+        # with open offers or active deals on the listing.
         from escrow.services.suspensions import listing_suspended_receive
         from verification.signals import listing_suspended
 
         listing_suspended.connect(listing_suspended_receive, dispatch_uid="escrow.listing_suspended")
+
+        # A reviewer approved a verification run: a release that waited for it goes on.
+        from escrow.services.release_review import run_approved_receive
+        from verification.services.review import run_approved
+
+        run_approved.connect(run_approved_receive, dispatch_uid="escrow.run_approved")

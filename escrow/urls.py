@@ -23,5 +23,6 @@ urlpatterns = [
     path("payouts/onboard/", views.payouts_onboard, name="payouts-onboard"),
     path("payouts/return/", views.payouts_return, name="payouts-return"),
     path("staff/<int:deal_id>/release/", views.staff_deal_release, name="staff-deal-release"),
+    path("receipts/<int:journal_id>.pdf", views.receipt_download, name="receipt"),
     path("<int:deal_id>/<str:action>/", views.deal_action, name="deal-action"),
 ]

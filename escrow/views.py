@@ -11,11 +11,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from escrow import margin, payments, payouts, selectors, services, stripe_gateway
+from escrow import margin, payments, payouts, receipts, selectors, services, stripe_gateway
 from escrow.models import ConnectedAccount, Deal
+from escrow.receipt_pdf import receipt_pdf_render
+from escrow.services.fees import fee_quote
 from listings import selectors as listing_selectors
 from listings.models import Listing
-from marketplace.money import Money, MoneyError, money_parse
+from marketplace.money import Money, MoneyError, money_format, money_parse
 
 
 def _user(request: HttpRequest) -> User:
@@ -38,10 +40,31 @@ def deal_dashboard(request: HttpRequest) -> HttpResponse:
     for deal in deals:
         deal.role = deal.party_of(user.pk)  # type: ignore[attr-defined]
         deal.ledger_lines = list(selectors.deal_ledger_lines_of(user=user, deal=deal))  # type: ignore[attr-defined]
+        deal.receipts = receipts.receipts_in(deal.ledger_lines)  # type: ignore[attr-defined]
+        deal.fee_lines = selectors.deal_fees_for(deal=deal, party=deal.role)  # type: ignore[attr-defined]
     offers = list(selectors.offers_of(user=user))
     for offer in offers:
         offer.role = "buyer" if offer.buyer_id == user.pk else "seller"  # type: ignore[attr-defined]
-    return render(request, "escrow/dashboard.html", {"deals": deals, "offers": offers})
+        # The exact amounts of an open offer, shown before either side commits to it.
+        offer.quote = selectors.offer_quote(offer=offer)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "escrow/dashboard.html",
+        {"deals": deals, "offers": offers, "service_choices": selectors.service_choices()},
+    )
+
+
+@login_required
+@require_GET
+def receipt_download(request: HttpRequest, journal_id: int) -> HttpResponse:
+    """A receipt as a PDF, for the party it concerns and finance staff; 404 for anyone else."""
+    receipt = receipts.receipt_for(user=request.user, journal_id=journal_id)
+    if receipt is None:
+        raise Http404("No such receipt of yours.")
+    response = HttpResponse(receipt_pdf_render(receipt), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{receipt.filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -49,7 +72,12 @@ def deal_dashboard(request: HttpRequest) -> HttpResponse:
 def listing_buy(request: HttpRequest, listing_id: int) -> HttpResponse:
     listing = _listing(request, listing_id)
     try:
-        deal = services.deal_buy_now(listing=listing, buyer=_user(request), deal_type=request.POST.get("deal_type"))
+        deal = services.deal_buy_now(
+            listing=listing,
+            buyer=_user(request),
+            deal_type=request.POST.get("deal_type"),
+            services=request.POST.getlist("services"),
+        )
     except services.DealError as error:
         messages.error(request, str(error))
         return redirect("listings:detail", listing_id=listing.pk)
@@ -63,17 +91,23 @@ def listing_offer(request: HttpRequest, listing_id: int) -> HttpResponse:
     listing = _listing(request, listing_id)
     try:
         amount = money_parse(request.POST.get("amount", ""), currency=listing.currency)
-        services.offer_make(
+        offer = services.offer_make(
             listing=listing,
             buyer=_user(request),
             amount=amount,
             deal_type=request.POST.get("deal_type", ""),
             message=request.POST.get("message", ""),
+            services=request.POST.getlist("services"),
         )
     except (services.DealError, MoneyError) as error:
         messages.error(request, str(error))
         return redirect("listings:detail", listing_id=listing.pk)
-    messages.success(request, "Your offer is sent to the seller.")
+    quote = fee_quote(price=offer.money, services=offer.services)
+    messages.success(
+        request,
+        f"Your offer is sent to the seller. If it is accepted you pay {money_format(quote.buyer_pays)} into escrow"
+        f" ({money_format(quote.buyer_fee)} of it fees).",
+    )
     return redirect("escrow:dashboard")
 
 
@@ -96,8 +130,14 @@ def offer_action(request: HttpRequest, offer_id: int, action: str) -> HttpRespon
             messages.success(request, "Offer withdrawn.")
         elif action == "counter":
             amount = money_parse(request.POST.get("amount", ""), currency=offer.currency)
+            # The form names the services it shows; without them the counter keeps the offer's.
+            chosen = request.POST.getlist("services") if request.POST.get("services_shown") else None
             services.offer_counter(
-                offer=offer, acting_user=user, amount=amount, message=request.POST.get("message", "")
+                offer=offer,
+                acting_user=user,
+                amount=amount,
+                message=request.POST.get("message", ""),
+                services=chosen,
             )
             messages.success(request, "Counter-offer sent.")
         else:
@@ -176,6 +216,7 @@ def deal_pay(request: HttpRequest, deal_id: int) -> HttpResponse:
     context = {
         "deal": deal,
         "buyer_fee": Money(deal.buyer_fee, deal.currency),
+        "fee_lines": selectors.deal_fees_for(deal=deal, party="buyer"),
         "pay_label": f"Pay {deal.total_due}",
         **_card_context(client_secret=intent.client_secret, return_url=return_url),
     }

@@ -160,6 +160,22 @@ class Notification(models.Model):
         LISTING_SUSPENDED = "listing_suspended", "Listing suspended"
         DEADLINE = "deadline", "Deadline approaching"
         VERIFIED = "verified", "Verification finished"
+        # Negotiations and deals (sent by escrow, which sits above us and uses this model).
+        OFFER_RECEIVED = "offer_received", "Offer received"
+        OFFER_COUNTERED = "offer_countered", "Offer countered"
+        OFFER_ACCEPTED = "offer_accepted", "Offer accepted"
+        OFFER_REJECTED = "offer_rejected", "Offer rejected"
+        OFFER_WITHDRAWN = "offer_withdrawn", "Offer withdrawn"
+        OFFER_EXPIRED = "offer_expired", "Offer expired"
+        DEAL_CREATED = "deal_created", "Deal agreed"
+        DEAL_FUNDED = "deal_funded", "Deal funded"
+        DEAL_IN_TRANSFER = "deal_in_transfer", "Transfer started"
+        DEAL_RECORDED = "deal_recorded", "Transfer recorded"
+        DEAL_RELEASED = "deal_released", "Escrow released to the seller"
+        DEAL_REFUNDED = "deal_refunded", "Escrow refunded to the buyer"
+        DEAL_CANCELLED = "deal_cancelled", "Deal cancelled"
+        DISPUTE_OPENED = "dispute_opened", "Dispute opened"
+        DISPUTE_DECIDED = "dispute_decided", "Dispute decided"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)

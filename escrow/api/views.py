@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 from accounts.models import User
 from escrow import selectors, services
 from escrow.api.serializers import (
-    AmountInputSerializer,
     BuySerializer,
+    CounterInputSerializer,
     DealSerializer,
     ErrorSerializer,
     MessageSerializer,
@@ -84,7 +84,10 @@ class ListingBuyView(APIView):
         listing = _listing(request, listing_id)
         try:
             deal = services.deal_buy_now(
-                listing=listing, buyer=_user(request), deal_type=serializer.validated_data.get("deal_type")
+                listing=listing,
+                buyer=_user(request),
+                deal_type=serializer.validated_data.get("deal_type"),
+                services=serializer.validated_data["services"],
             )
         except services.DealError as error:
             raise Refused(error) from error
@@ -113,6 +116,7 @@ class OfferListView(generics.ListAPIView[Offer]):
                 amount=_money(data["amount"], data["currency"]),
                 deal_type=data["deal_type"],
                 message=data["message"],
+                services=data["services"],
             )
         except services.DealError as error:
             raise Refused(error) from error
@@ -128,9 +132,9 @@ class OfferDetailView(APIView):
 class OfferCounterView(APIView):
     """Answer an offer made to you with another price; your counter is the open offer."""
 
-    @extend_schema(request=AmountInputSerializer, responses={201: OfferSerializer, **_REFUSALS})
+    @extend_schema(request=CounterInputSerializer, responses={201: OfferSerializer, **_REFUSALS})
     def post(self, request: Request, offer_id: int) -> Response:
-        serializer = AmountInputSerializer(data=request.data)
+        serializer = CounterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         offer = _offer(request, offer_id)
@@ -140,6 +144,7 @@ class OfferCounterView(APIView):
                 acting_user=_user(request),
                 amount=_money(data["amount"], data["currency"]),
                 message=data["message"],
+                services=data.get("services"),
             )
         except services.DealError as error:
             raise Refused(error) from error

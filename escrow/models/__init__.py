@@ -1,6 +1,17 @@
 """The escrow app's models, one module per concern; each is imported here for Django to find."""
 
-from escrow.models.deals import Deal, DealEvent, DealState, FeeSchedule, Offer, OfferState, Party
+from escrow.models.deals import (
+    Deal,
+    DealEvent,
+    DealFee,
+    DealState,
+    FeeKind,
+    FeeSchedule,
+    Offer,
+    OfferState,
+    Party,
+    ValueAddedService,
+)
 from escrow.models.ledger import (
     Entry,
     Journal,
@@ -16,8 +27,10 @@ __all__ = [
     "ConnectedAccount",
     "Deal",
     "DealEvent",
+    "DealFee",
     "DealState",
     "Entry",
+    "FeeKind",
     "FeeSchedule",
     "Journal",
     "JournalKind",
@@ -33,4 +46,5 @@ __all__ = [
     "StripeEvent",
     "StripeRequest",
     "StripeRequestState",
+    "ValueAddedService",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -41,10 +42,46 @@ class FeePayer(models.TextChoices):
     SPLIT = "split", "Split equally (the odd minor unit to the buyer)"
 
 
+class ValueAddedService(models.TextChoices):
+    """What the platform does for a deal beyond escrow, on request, at the schedule's price."""
+
+    BROKER = "broker", "Broker (a platform broker handles the negotiation and paperwork)"
+    VALUATION = "valuation", "Valuation report of the rights"
+    TRANSLATION = "translation", "Translation of the transfer documents"
+
+
+class FeeKind(models.TextChoices):
+    """The fees of a deal, each posted to its own platform fees revenue account on release."""
+
+    REGISTRATION = "registration", "Registration fee"
+    TRANSACTION = "transaction", "Transaction fee"
+    BROKER = "broker", "Broker service"
+    VALUATION = "valuation", "Valuation report"
+    TRANSLATION = "translation", "Translation"
+
+
+def services_field() -> ArrayField:
+    return ArrayField(
+        models.CharField(max_length=16, choices=ValueAddedService.choices),
+        default=list,
+        blank=True,
+        help_text="The value-added services asked for, each priced by the fee schedule.",
+    )
+
+
+def services_display(services: list[str]) -> str:
+    """The services' short names, for pages and documents: "broker, valuation report"."""
+    names = {"broker": "broker", "valuation": "valuation report", "translation": "translation"}
+    return ", ".join(names.get(service, service) for service in services)
+
+
 class FeeSchedule(models.Model):
     """The platform's fees for deals in one currency; the newest active schedule applies, and
     none means no fees (the platform starts free). A deal copies the amounts when it is agreed,
-    so a later change of schedule never alters a deal the parties already saw."""
+    so a later change of schedule never alters a deal the parties already saw.
+
+    The value-added services (broker, valuation, translation) are charged only on the deals
+    that ask for them; each names who pays it, as the registration and transaction fees do."""
 
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
     registration_fee = models.BigIntegerField(default=0, help_text="Minor units, per deal (recordation handling).")
@@ -53,6 +90,16 @@ class FeeSchedule(models.Model):
         default=0, help_text="Of the price; 100 basis points = 1%, rounded half-up to the minor unit."
     )
     transaction_fee_payer = models.CharField(max_length=8, choices=FeePayer.choices, default=FeePayer.SELLER)
+    broker_fee_basis_points = models.PositiveIntegerField(
+        default=0, help_text="Of the price, on deals with the broker service; rounded like the transaction fee."
+    )
+    broker_fee_payer = models.CharField(max_length=8, choices=FeePayer.choices, default=FeePayer.BUYER)
+    valuation_fee = models.BigIntegerField(default=0, help_text="Minor units, per deal with a valuation report.")
+    valuation_fee_payer = models.CharField(max_length=8, choices=FeePayer.choices, default=FeePayer.BUYER)
+    translation_fee = models.BigIntegerField(
+        default=0, help_text="Minor units, per deal with the transfer documents translated."
+    )
+    translation_fee_payer = models.CharField(max_length=8, choices=FeePayer.choices, default=FeePayer.BUYER)
     active = models.BooleanField(default=True)
     note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -66,6 +113,17 @@ class FeeSchedule(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(transaction_fee_basis_points__lte=10_000), name="fee_schedule_basis_points_at_most_100pc"
+            ),
+            models.CheckConstraint(
+                condition=Q(broker_fee_basis_points__lte=10_000), name="fee_schedule_broker_at_most_100pc"
+            ),
+            models.CheckConstraint(
+                condition=Q(valuation_fee__gte=0, valuation_fee__lte=MAX_AMOUNT),
+                name="fee_schedule_valuation_fee_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(translation_fee__gte=0, translation_fee__lte=MAX_AMOUNT),
+                name="fee_schedule_translation_fee_in_range",
             ),
             models.CheckConstraint(condition=Q(currency__in=sorted(CURRENCIES)), name="fee_schedule_currency_known"),
         ]
@@ -94,6 +152,7 @@ class Offer(FSMModelMixin, models.Model):
     amount = models.BigIntegerField(help_text="Minor units of the currency.")
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     deal_type = models.CharField(max_length=32, choices=DealType.choices)
+    services = services_field()
     message = models.TextField(blank=True)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="counters")
     state = FSMField(default=OfferState.OPEN, choices=OfferState.choices, protected=True)
@@ -110,6 +169,9 @@ class Offer(FSMModelMixin, models.Model):
                 condition=Q(amount__gt=0, amount__lte=MAX_AMOUNT), name="offer_amount_positive_in_range"
             ),
             models.CheckConstraint(condition=Q(currency__in=sorted(CURRENCIES)), name="offer_currency_known"),
+            models.CheckConstraint(
+                condition=Q(services__contained_by=ValueAddedService.values), name="offer_services_known"
+            ),
             # One live proposal per negotiation: a counter closes the offer it answers first.
             models.UniqueConstraint(
                 fields=["listing", "buyer"], condition=Q(state="open"), name="offer_one_open_per_listing_and_buyer"
@@ -123,6 +185,10 @@ class Offer(FSMModelMixin, models.Model):
     @property
     def money(self) -> Money:
         return Money(self.amount, self.currency)
+
+    @property
+    def services_display(self) -> str:
+        return services_display(self.services)
 
     @property
     def recipient(self) -> str:
@@ -197,8 +263,10 @@ class Deal(FSMModelMixin, models.Model):
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals_as_seller")
     offer = models.OneToOneField(Offer, on_delete=models.PROTECT, null=True, blank=True, related_name="deal")
     deal_type = models.CharField(max_length=32, choices=DealType.choices)
+    services = services_field()
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    # All in minor units of `currency`, fixed when the deal is agreed.
+    # All in minor units of `currency`, fixed when the deal is agreed (each fee's parts are in
+    # DealFee, which sums to these).
     price = models.BigIntegerField()
     buyer_fee = models.BigIntegerField(default=0, help_text="Added to what the buyer pays.")
     seller_fee = models.BigIntegerField(default=0, help_text="Taken from what the seller receives.")
@@ -252,6 +320,9 @@ class Deal(FSMModelMixin, models.Model):
             models.CheckConstraint(condition=Q(funded_amount__gte=0), name="deal_funded_amount_not_negative"),
             models.CheckConstraint(condition=~Q(buyer=F("seller")), name="deal_buyer_is_not_seller"),
             models.CheckConstraint(condition=Q(currency__in=sorted(CURRENCIES)), name="deal_currency_known"),
+            models.CheckConstraint(
+                condition=Q(services__contained_by=ValueAddedService.values), name="deal_services_known"
+            ),
         ]
         indexes = [models.Index(fields=["state", "payment_deadline"])]
 
@@ -279,6 +350,10 @@ class Deal(FSMModelMixin, models.Model):
     @property
     def platform_fees(self) -> Money:
         return Money(self.buyer_fee + self.seller_fee, self.currency)
+
+    @property
+    def services_display(self) -> str:
+        return services_display(self.services)
 
     @property
     def waiting_for(self) -> str:
@@ -336,6 +411,38 @@ class Deal(FSMModelMixin, models.Model):
     @transition(field=state, source=D.RELEASED, target=D.CLOSED)
     def close(self) -> None:
         self.closed_at = timezone.now()
+
+
+class DealFee(models.Model):
+    """One fee of a deal as both parties saw it before they committed: its kind, how it was
+    reckoned, and each side's part, in the deal's currency. The buyer's parts sum to the deal's
+    `buyer_fee`, the seller's to its `seller_fee` (escrow.services.common.deal_create writes
+    them together); the release credits each fee to its own revenue account."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="fees")
+    kind = models.CharField(max_length=16, choices=FeeKind.choices)
+    basis = models.CharField(max_length=100, blank=True, help_text='How it was reckoned, e.g. "2.50% of the price".')
+    buyer_amount = models.BigIntegerField(default=0, help_text="Minor units the buyer pays on top of the price.")
+    seller_amount = models.BigIntegerField(default=0, help_text="Minor units taken from the seller's proceeds.")
+
+    class Meta:
+        ordering = ["deal", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["deal", "kind"], name="deal_fee_once_per_kind"),
+            models.CheckConstraint(
+                condition=Q(buyer_amount__gte=0, seller_amount__gte=0)
+                & Q(buyer_amount__lte=MAX_AMOUNT, seller_amount__lte=MAX_AMOUNT)
+                & (Q(buyer_amount__gt=0) | Q(seller_amount__gt=0)),
+                name="deal_fee_parts_in_range_and_not_both_zero",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of deal #{self.deal_id}"
+
+    @property
+    def total(self) -> int:
+        return self.buyer_amount + self.seller_amount
 
 
 class DealEvent(models.Model):

@@ -16,6 +16,7 @@ from escrow.services.deals import (
     deal_mark_recorded,
     deal_refund,
     deal_release,
+    deal_release_after_review,
     deal_start_transfer,
     deals_cancel_unpaid,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "deal_mark_recorded",
     "deal_refund",
     "deal_release",
+    "deal_release_after_review",
     "deal_start_transfer",
     "deals_cancel_unpaid",
     "offer_accept",

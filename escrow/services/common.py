@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from escrow.models import Deal, DealEvent, DealState, FeeSchedule, Offer, OfferState
-from escrow.models.deals import FeePayer
+from escrow.models import Deal, DealEvent, DealFee, DealState, Offer, OfferState, Party
+from escrow.services.errors import DealError, Refusal
+from escrow.services.fees import FeeLine, FeeQuote, fee_quote
+from escrow.services.notifications import offer_event_notify
 from listings import services as listing_services
 from listings.models import Listing, ListingState
-from marketplace.money import MAX_AMOUNT, Money, MoneyError, fee_compute, money_allocate, money_format
+from marketplace.money import MAX_AMOUNT, Money, money_format
+from verification.models import Notification
 
-
-class Refusal(StrEnum):
-    """Why an action was refused; the API maps each to an HTTP status."""
-
-    INVALID = "invalid"  # the input itself is wrong (400)
-    FORBIDDEN = "forbidden"  # not this person's to do (403)
-    CONFLICT = "conflict"  # the thing's state does not allow it now (409)
-
-
-class DealError(Exception):
-    """A refused offer or deal action, with a message fit to show the person. Nothing changed."""
-
-    def __init__(self, message: str, *, code: Refusal = Refusal.CONFLICT, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.field = field
+__all__ = [
+    "DealError",
+    "FeeLine",
+    "FeeQuote",
+    "Refusal",
+    "amount_check",
+    "deal_create",
+    "deal_locked",
+    "deal_record",
+    "fee_quote",
+    "listing_available_check",
+    "listing_locked",
+    "offer_locked",
+]
 
 
 # --- Locks: always the listing first, then the deal or offer ---------------------------------
@@ -73,53 +71,6 @@ def amount_check(*, amount: object, listing: Listing, field: str = "amount") -> 
     return amount
 
 
-@dataclass(frozen=True)
-class FeeQuote:
-    """The exact amounts of a deal at a price, shown to both parties before they commit."""
-
-    price: Money
-    buyer_fee: Money
-    seller_fee: Money
-
-    @property
-    def buyer_pays(self) -> Money:
-        return self.price + self.buyer_fee
-
-    @property
-    def seller_receives(self) -> Money:
-        return self.price - self.seller_fee
-
-
-def _charged(fee: Money, payer: str) -> tuple[Money, Money]:
-    """(buyer's part, seller's part) of a fee; a split gives the odd minor unit to the buyer."""
-    if payer == FeePayer.BUYER:
-        return fee, Money.zero(fee.currency)
-    if payer == FeePayer.SELLER:
-        return Money.zero(fee.currency), fee
-    buyer_part, seller_part = money_allocate(amount=fee, weights=[1, 1])
-    return buyer_part, seller_part
-
-
-def fee_quote(*, price: Money) -> FeeQuote:
-    """The fees under the newest active schedule for the price's currency (none: no fees)."""
-    schedule = FeeSchedule.objects.filter(currency=price.currency, active=True).order_by("-created_at", "-id").first()
-    zero = Money.zero(price.currency)
-    if schedule is None:
-        return FeeQuote(price=price, buyer_fee=zero, seller_fee=zero)
-    try:
-        transaction_fee = fee_compute(amount=price, basis_points=schedule.transaction_fee_basis_points)
-        registration_fee = Money(schedule.registration_fee, price.currency)
-        buyer_tx, seller_tx = _charged(transaction_fee, schedule.transaction_fee_payer)
-        buyer_reg, seller_reg = _charged(registration_fee, schedule.registration_fee_payer)
-        quote = FeeQuote(price=price, buyer_fee=buyer_tx + buyer_reg, seller_fee=seller_tx + seller_reg)
-        quote.buyer_pays  # noqa: B018 - refuses a total past the largest amount
-    except MoneyError as error:
-        raise DealError(f"The fees cannot be computed for this price: {error}", code=Refusal.INVALID) from None
-    if quote.seller_fee > price:
-        raise DealError("The seller's fees would exceed the price.", code=Refusal.INVALID)
-    return quote
-
-
 # --- Deals: creation and the timeline ----------------------------------------------------------
 
 
@@ -137,10 +88,21 @@ def listing_available_check(*, listing: Listing, buyer: User) -> None:
         raise DealError(f"This listing is not available: it is {listing.get_state_display().lower()}.")
 
 
-def deal_create(*, listing: Listing, buyer: User, price: Money, deal_type: str, offer: Offer | None, note: str) -> Deal:
+def deal_create(
+    *,
+    listing: Listing,
+    buyer: User,
+    price: Money,
+    deal_type: str,
+    offer: Offer | None,
+    note: str,
+    services: tuple[str, ...] = (),
+    quote: FeeQuote | None = None,
+) -> Deal:
     """Agree a deal on a listing the caller holds locked and has checked; reserve the listing and
-    close every other open offer on it. The deal waits for the buyer's payment."""
-    quote = fee_quote(price=price)
+    close every other open offer on it (their buyers are told). The deal copies the fees, line by
+    line, as the parties were shown them, and waits for the buyer's payment."""
+    quote = quote or fee_quote(price=price, services=services)
     try:
         # A savepoint, so a lost race on the one-active-deal constraint (which the listing lock
         # makes impossible through these services) still ends as a clear refusal.
@@ -151,6 +113,7 @@ def deal_create(*, listing: Listing, buyer: User, price: Money, deal_type: str, 
                 seller_id=listing.seller_id,
                 offer=offer,
                 deal_type=deal_type,
+                services=list(quote.services),
                 currency=price.currency,
                 price=price.amount,
                 buyer_fee=quote.buyer_fee.amount,
@@ -158,6 +121,16 @@ def deal_create(*, listing: Listing, buyer: User, price: Money, deal_type: str, 
             )
     except IntegrityError:
         raise DealError("This listing is no longer available: another deal has reserved it.") from None
+    DealFee.objects.bulk_create(
+        DealFee(
+            deal=deal,
+            kind=line.kind,
+            basis=line.basis[:100],
+            buyer_amount=line.buyer_part.amount,
+            seller_amount=line.seller_part.amount,
+        )
+        for line in quote.lines
+    )
     deal_record(deal, from_state="", actor=buyer, note=note)
     deal.await_payment()
     deal.save()
@@ -171,4 +144,6 @@ def deal_create(*, listing: Listing, buyer: User, price: Money, deal_type: str, 
     for other in others:
         other.expire(note="The listing was reserved by another deal.")
         other.save()
+        # Its buyer is told; the seller, who agreed the other deal, knows.
+        offer_event_notify(offer=other, kind=Notification.Kind.OFFER_EXPIRED, actor=None, only=Party.BUYER)
     return deal

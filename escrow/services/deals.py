@@ -12,6 +12,7 @@ paid in).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.db import transaction
@@ -31,12 +32,19 @@ from escrow.services.common import (
     listing_available_check,
     listing_locked,
 )
+from escrow.services.fees import deal_fee_lines, fee_quote, services_costing_the_seller
+from escrow.services.notifications import deal_event_notify
+from escrow.services.release_review import release_runs_approved
 from listings import services as listing_services
 from listings.models import Listing, ListingState, PriceMode
 from marketplace.money import Money, money_format
+from verification.models import Notification
 from verification.services import rights_reverify_for_release
 
+logger = logging.getLogger(__name__)
+
 D = DealState
+K = Notification.Kind
 
 
 # --- The deal's ledger accounts ----------------------------------------------------------------
@@ -90,6 +98,12 @@ def _platform_account(kind: str, currency: str) -> LedgerAccount:
     return ledger_account_for(kind=kind, owner=None, currency=currency)
 
 
+def deal_fee_revenue_account(*, kind: str, currency: str) -> LedgerAccount:
+    """The platform's revenue account of one kind of fee (a fee of no kind: the general one)."""
+    reference = f"fee:{kind}" if kind else ""
+    return ledger_account_for(kind=LedgerAccountKind.PLATFORM_FEES, owner=None, currency=currency, reference=reference)
+
+
 # --- Checks ------------------------------------------------------------------------------------
 
 
@@ -125,8 +139,10 @@ def _reason_check(reason: str, *, what: str) -> str:
 
 
 @transaction.atomic
-def deal_buy_now(*, listing: Listing, buyer: User, deal_type: str | None = None) -> Deal:
+def deal_buy_now(*, listing: Listing, buyer: User, deal_type: str | None = None, services: object = ()) -> Deal:
     """Buy a fixed-price listing at its asking price: a deal awaiting payment, the listing reserved.
+    The buyer may ask for value-added services they pay for themselves; one whose fee falls on the
+    seller needs the seller's word, so it takes an offer instead.
 
     The listing's row lock makes concurrent buyers queue: the first reserves it, every other
     one then reads `reserved` and is refused (and the database's one-active-deal constraint
@@ -141,14 +157,26 @@ def deal_buy_now(*, listing: Listing, buyer: User, deal_type: str | None = None)
     if deal_type not in listing.deal_types:
         raise DealError("The seller does not offer that kind of deal.", code=Refusal.INVALID, field="deal_type")
     price = Money(listing.asking_price, listing.currency)
-    return deal_create(
+    quote = fee_quote(price=price, services=services)
+    costing = services_costing_the_seller(quote)
+    if costing:
+        raise DealError(
+            f"The seller pays part of the {', '.join(costing)} fee, so the seller must agree to it: "
+            "make an offer at the asking price with that service instead.",
+            code=Refusal.INVALID,
+            field="services",
+        )
+    deal = deal_create(
         listing=listing,
         buyer=buyer,
         price=price,
         deal_type=deal_type,
         offer=None,
+        quote=quote,
         note=f"Bought at the asking price, {money_format(price)}.",
     )
+    deal_event_notify(deal=deal, kind=K.DEAL_CREATED, actor=buyer)
+    return deal
 
 
 # --- Payment -----------------------------------------------------------------------------------
@@ -213,11 +241,14 @@ def deal_mark_funded(
             updated_at=timezone.now(),
         )
         deal = Deal.objects.get(pk=deal.pk)
-        deal_record(deal, from_state=D.CANCELLED, actor=None, note="A payment arrived after cancellation: refunded.")
+        note = "A payment arrived after cancellation: refunded."
+        deal_record(deal, from_state=D.CANCELLED, actor=None, note=note)
+        deal_event_notify(deal=deal, kind=K.DEAL_REFUNDED, actor=None, note=note, only="buyer")
         return deal
     deal.fund(amount=amount.amount, funding_key=idempotency_key, payment_reference=payment_reference)
     deal.save()
     deal_record(deal, from_state=D.AWAITING_PAYMENT, actor=None, note=f"{money_format(amount)} held in escrow.")
+    deal_event_notify(deal=deal, kind=K.DEAL_FUNDED, actor=None)
     return deal
 
 
@@ -234,6 +265,7 @@ def deal_start_transfer(*, deal: Deal, acting_user: User | None = None) -> Deal:
     deal.start_transfer()
     deal.save()
     deal_record(deal, from_state=D.FUNDED, actor=acting_user, note="The transfer filing has started.")
+    deal_event_notify(deal=deal, kind=K.DEAL_IN_TRANSFER, actor=acting_user)
     return deal
 
 
@@ -248,21 +280,30 @@ def deal_mark_recorded(*, deal: Deal, acting_user: User | None, note: str = "") 
     deal.mark_recorded()
     deal.save()
     deal_record(deal, from_state=from_state, actor=acting_user, note=note or "The office recorded the transfer.")
+    deal_event_notify(deal=deal, kind=K.DEAL_RECORDED, actor=acting_user)
     return deal
 
 
 # --- Release and refund ------------------------------------------------------------------------
 
 
-def _rights_reverified_check(*, deal: Deal) -> None:
+def _rights_reverified_check(*, deal: Deal) -> str:
     """Invariant 2: funds go to the seller only after the rights are re-verified against the
     register. Called with no row locked (it is network I/O); its runs persist whatever we decide.
-    The buyer counts as an owner of record: after recordation the register names them."""
+    The buyer counts as an owner of record: after recordation the register names them.
+
+    A release refused for a run that staff then approved relies on that decision instead of
+    reading the register again (escrow.services.release_review); returns the timeline's note."""
+    approved = release_runs_approved(deal=deal)
+    if approved:
+        runs = ", ".join(f"#{run_id}" for run_id in approved)
+        return f"Escrow released to the seller: the rights re-verified, staff approving verification run {runs}."
     if not rights_reverify_for_release(listing=deal.listing, buyer_name=deal.buyer.legal_name):
         raise DealError(
             "The rights could not be re-verified against the register: "
             "the release waits for staff review of the verification run."
         )
+    return "Escrow released to the seller."
 
 
 def _release(*, listing: Listing, deal: Deal, acting_user: User | None, note: str) -> Deal:
@@ -279,8 +320,9 @@ def _release(*, listing: Listing, deal: Deal, acting_user: User | None, note: st
     if held != deal.total_due:
         raise DealError(f"The escrow holds {money_format(held)}, not {money_format(deal.total_due)}; staff must look.")
     lines = [(escrow, deal.total_due), (deal_seller_payable_account(deal=deal), -deal.seller_proceeds)]
-    if not deal.platform_fees.is_zero:
-        lines.append((_platform_account(LedgerAccountKind.PLATFORM_FEES, deal.currency), -deal.platform_fees))
+    # Each fee to its own revenue account ("fee:broker", ...), so finance sees what each earned.
+    for fee in deal_fee_lines(deal=deal):
+        lines.append((deal_fee_revenue_account(kind=fee.kind, currency=deal.currency), -fee.total))
     lines = [(account, money) for account, money in lines if not money.is_zero]
     from_state = deal.state
     deal.release()
@@ -352,16 +394,37 @@ def deal_release(*, deal: Deal, acting_user: User | None = None) -> Deal:
     _staff_check(user=acting_user)
     current = Deal.objects.select_related("listing", "buyer").get(pk=deal.pk)
     _release_state_check(current)  # no register traffic for a deal that cannot be released anyway
+    note = "Escrow released to the seller."
     if current.listing.state == ListingState.RESERVED:
-        _rights_reverified_check(deal=current)
-    return _deal_release_locked(deal=deal, acting_user=acting_user)
+        note = _rights_reverified_check(deal=current)
+    return _deal_release_locked(deal=deal, acting_user=acting_user, note=note)
 
 
 @transaction.atomic
-def _deal_release_locked(*, deal: Deal, acting_user: User | None) -> Deal:
+def _deal_release_locked(*, deal: Deal, acting_user: User | None, note: str) -> Deal:
     listing, deal = deal_locked(deal)
     _release_state_check(deal)
-    return _release(listing=listing, deal=deal, acting_user=acting_user, note="Escrow released to the seller.")
+    deal = _release(listing=listing, deal=deal, acting_user=acting_user, note=note)
+    deal_event_notify(deal=deal, kind=K.DEAL_RELEASED, actor=acting_user)
+    return deal
+
+
+def deal_release_after_review(*, deal_id: int) -> str:
+    """Release a recorded deal again once staff approved the before-release verification that
+    held it (the task `run_approved` queues). "released", or why not: "nothing" (no longer
+    recorded), "waiting" (another right still waits for review), "refused" (with the reason on
+    the log: the register or the ledger said no; staff see the deal as it is)."""
+    deal = Deal.objects.select_related("listing").filter(pk=deal_id).first()
+    if deal is None or deal.state != D.RECORDED:
+        return "nothing"
+    if not release_runs_approved(deal=deal):
+        return "waiting"
+    try:
+        deal_release(deal=deal, acting_user=None)
+    except DealError as error:
+        logger.warning("Deal #%s was not released after review: %s", deal_id, error)
+        return "refused"
+    return "released"
 
 
 @transaction.atomic
@@ -376,7 +439,9 @@ def deal_refund(*, deal: Deal, acting_user: User | None, reason: str) -> Deal:
         raise DealError("The deal is disputed: no money moves until staff decide.")
     if deal.state not in (D.FUNDED, D.IN_TRANSFER, D.RECORDED):
         raise DealError(f"A {_state_name(deal)} deal cannot be refunded.")
-    return _refund(listing=listing, deal=deal, acting_user=acting_user, note=reason)
+    deal = _refund(listing=listing, deal=deal, acting_user=acting_user, note=reason)
+    deal_event_notify(deal=deal, kind=K.DEAL_REFUNDED, actor=acting_user, note=reason)
+    return deal
 
 
 @transaction.atomic
@@ -400,6 +465,7 @@ def _cancel(*, listing: Listing, deal: Deal, acting_user: User | None, note: str
     deal.cancel()
     deal.save()
     deal_record(deal, from_state=from_state, actor=acting_user, note=note)
+    deal_event_notify(deal=deal, kind=K.DEAL_CANCELLED, actor=acting_user, note=note)
     if listing.state == ListingState.RESERVED:
         listing_services.listing_release_reservation(
             listing=listing, acting_user=acting_user, note=f"Deal #{deal.pk} was cancelled."
@@ -464,6 +530,7 @@ def deal_dispute_open(*, deal: Deal, acting_user: User, reason: str) -> Deal:
     deal.open_dispute(reason=reason, by_id=acting_user.pk)
     deal.save()
     deal_record(deal, from_state=from_state, actor=acting_user, note=f"Dispute opened by the {party}: {reason}")
+    deal_event_notify(deal=deal, kind=K.DISPUTE_OPENED, actor=acting_user)
     return deal
 
 
@@ -501,8 +568,12 @@ def _deal_dispute_decide_locked(*, deal: Deal, acting_user: User, outcome: str, 
     deal.decision_reason = reason
     note = f"Dispute decided by staff for a {outcome}: {reason}"
     if outcome == DisputeOutcome.RELEASE:
-        return _release(listing=listing, deal=deal, acting_user=acting_user, note=note)
-    return _refund(listing=listing, deal=deal, acting_user=acting_user, note=note)
+        deal = _release(listing=listing, deal=deal, acting_user=acting_user, note=note)
+    else:
+        deal = _refund(listing=listing, deal=deal, acting_user=acting_user, note=note)
+    # One alert for the decision, which says where the money went.
+    deal_event_notify(deal=deal, kind=K.DISPUTE_DECIDED, actor=acting_user)
+    return deal
 
 
 __all__ = [
@@ -513,11 +584,13 @@ __all__ = [
     "deal_dispute_decide",
     "deal_dispute_open",
     "deal_escrow_account",
+    "deal_fee_revenue_account",
     "deal_mark_funded",
     "deal_mark_recorded",
     "deal_refund",
     "deal_refunds_payable_account",
     "deal_release",
+    "deal_release_after_review",
     "deal_seller_payable_account",
     "deal_start_transfer",
     "deals_cancel_unpaid",

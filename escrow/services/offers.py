@@ -23,8 +23,11 @@ from escrow.services.common import (
     listing_locked,
     offer_locked,
 )
+from escrow.services.fees import fee_quote
+from escrow.services.notifications import offer_event_notify
 from listings.models import Listing, PriceMode
 from marketplace.money import Money, money_format
+from verification.models import Notification
 
 MESSAGE_MAX = 5000
 
@@ -59,18 +62,21 @@ def _create(
     made_by: str,
     amount: Money,
     deal_type: str,
+    services: tuple[str, ...],
     message: str,
     parent: Offer | None,
+    acting_user: User,
 ) -> Offer:
     try:
         with transaction.atomic():
-            return Offer.objects.create(
+            offer = Offer.objects.create(
                 listing=listing,
                 buyer=buyer,
                 made_by=made_by,
                 amount=amount.amount,
                 currency=amount.currency,
                 deal_type=deal_type,
+                services=list(services),
                 message=message,
                 parent=parent,
             )
@@ -78,11 +84,23 @@ def _create(
         # Only reachable if the negotiation's open offer was not closed first: the constraint
         # holds even then.
         raise DealError("You already have an open offer on this listing; withdraw or wait for it.") from None
+    kind = Notification.Kind.OFFER_RECEIVED if parent is None else Notification.Kind.OFFER_COUNTERED
+    offer_event_notify(offer=offer, kind=kind, actor=acting_user)
+    return offer
+
+
+def _services_for(*, amount: Money, services: object) -> tuple[str, ...]:
+    """The services of a proposal, checked, with its fees computable at this amount: the other
+    side is shown the exact amounts before answering (refused here rather than there)."""
+    return fee_quote(price=amount, services=services).services
 
 
 @transaction.atomic
-def offer_make(*, listing: Listing, buyer: User, amount: Money, deal_type: str, message: str = "") -> Offer:
-    """A buyer proposes a price, at or above the seller's minimum where there is one."""
+def offer_make(
+    *, listing: Listing, buyer: User, amount: Money, deal_type: str, message: str = "", services: object = ()
+) -> Offer:
+    """A buyer proposes a price, at or above the seller's minimum where there is one, with the
+    value-added services they ask for (priced by the fee schedule; the seller sees each fee)."""
     message = _message_check(message)
     listing = listing_locked(listing.pk)
     listing_available_check(listing=listing, buyer=buyer)
@@ -104,14 +122,19 @@ def offer_make(*, listing: Listing, buyer: User, amount: Money, deal_type: str, 
         made_by=Party.BUYER,
         amount=amount,
         deal_type=deal_type,
+        services=_services_for(amount=amount, services=services),
         message=message,
         parent=None,
+        acting_user=buyer,
     )
 
 
 @transaction.atomic
-def offer_counter(*, offer: Offer, acting_user: User, amount: Money, message: str = "") -> Offer:
-    """The recipient answers with another price: the offer is countered, the counter is open."""
+def offer_counter(
+    *, offer: Offer, acting_user: User, amount: Money, message: str = "", services: object = None
+) -> Offer:
+    """The recipient answers with another price (and, if given, other services; else the same):
+    the offer is countered, the counter is open."""
     message = _message_check(message)
     listing, offer = offer_locked(offer)
     party = _party_of(offer=offer, listing=listing, user=acting_user)
@@ -126,6 +149,7 @@ def offer_counter(*, offer: Offer, acting_user: User, amount: Money, message: st
         raise DealError(
             f"The seller considers offers of {money_format(minimum)} or more.", code=Refusal.INVALID, field="amount"
         )
+    chosen = _services_for(amount=amount, services=offer.services if services is None else services)
     offer.counter()
     offer.save()
     return _create(
@@ -134,8 +158,10 @@ def offer_counter(*, offer: Offer, acting_user: User, amount: Money, message: st
         made_by=party,
         amount=amount,
         deal_type=offer.deal_type,
+        services=chosen,
         message=message,
         parent=offer,
+        acting_user=acting_user,
     )
 
 
@@ -153,14 +179,18 @@ def offer_accept(*, offer: Offer, acting_user: User) -> Deal:
         raise DealError("The listing's currency changed since this offer was made.", code=Refusal.INVALID)
     offer.accept()
     offer.save()
-    return deal_create(
+    deal = deal_create(
         listing=listing,
         buyer=offer.buyer,
         price=offer.money,
         deal_type=offer.deal_type,
+        services=tuple(offer.services),
         offer=offer,
         note=f"Offer #{offer.pk} of {money_format(offer.money)} accepted by the {party}.",
     )
+    # The offer's maker hears of the acceptance, which names the deal and its payment deadline.
+    offer_event_notify(offer=offer, kind=Notification.Kind.OFFER_ACCEPTED, actor=acting_user, deal=deal)
+    return deal
 
 
 @transaction.atomic
@@ -174,6 +204,7 @@ def offer_reject(*, offer: Offer, acting_user: User, message: str = "") -> Offer
         raise DealError(f"This offer is {offer.get_state_display().lower()}; it can no longer be answered.")
     offer.reject(note=message)
     offer.save()
+    offer_event_notify(offer=offer, kind=Notification.Kind.OFFER_REJECTED, actor=acting_user)
     return offer
 
 
@@ -187,6 +218,7 @@ def offer_withdraw(*, offer: Offer, acting_user: User) -> Offer:
         raise DealError(f"This offer is {offer.get_state_display().lower()}; there is nothing to withdraw.")
     offer.withdraw()
     offer.save()
+    offer_event_notify(offer=offer, kind=Notification.Kind.OFFER_WITHDRAWN, actor=acting_user)
     return offer
 
 
@@ -210,4 +242,5 @@ def _offer_expire_if_due(*, offer_id: int, now: datetime) -> bool:
         return False
     offer.expire(note="No answer in time.")
     offer.save()
+    offer_event_notify(offer=offer, kind=Notification.Kind.OFFER_EXPIRED, actor=None)
     return True

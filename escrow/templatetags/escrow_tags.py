@@ -8,6 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from accounts.models import User
 from escrow import selectors
 from escrow.services import DealError
+from escrow.services.fees import service_fee_rules
 from listings.models import DealType, Listing
 from marketplace.money import Money, money_format
 
@@ -29,4 +30,7 @@ def listing_deal_actions(listing: Listing, user: User | AnonymousUser) -> dict[s
         "minimum": money_format(Money(listing.minimum_price, listing.currency)) if listing.minimum_price else "",
         "deal_types": [(value, DealType(value).label) for value in listing.deal_types if value in DealType.values],
         "open_offer": selectors.open_offer_awaiting(user=user, listing=listing) if user.is_authenticated else None,
+        # Value-added services: exact fees at the asking price for Buy now, the rule for offers.
+        "services": selectors.listing_services_quote(listing=listing) if quote is not None else [],
+        "service_rules": service_fee_rules(currency=listing.currency),
     }

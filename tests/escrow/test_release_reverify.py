@@ -1,6 +1,6 @@
 """Invariant 2: the escrow goes to the seller only after the rights are re-verified against the
 register (the sandbox registry on a loopback port, see conftest.py), and buyers with open offers
-hear of a suspension once."""
+hear of a suspension once, and so do the buyers of active deals."""
 
 from __future__ import annotations
 
@@ -210,3 +210,51 @@ def test_a_suspension_reaches_each_buyer_with_an_open_offer_once(registry: Regis
     assert "suspended" in to_buyers[0].subject.lower()
     assert "Not in force" in to_buyers[0].body
     assert Offer.objects.get(pk=open_offer.pk).state == OfferState.OPEN
+
+
+def test_a_suspension_reaches_the_buyer_of_the_active_deal_once(registry: Registry):
+    seller = UserFactory.create(legal_name=SELLER)
+    listing = make_listing(seller=seller)
+    entries = registry.record(listing, owner=SELLER)
+    gone, paying = UserFactory.create(), UserFactory.create()
+    cancelled = services.deal_buy_now(listing=listing, buyer=gone)
+    services.deal_cancel(deal=cancelled, acting_user=gone, reason="Changed my mind.")
+    deal = services.deal_buy_now(listing=Listing.objects.get(pk=listing.pk), buyer=paying)
+    deal = services.deal_mark_funded(
+        deal=deal, amount=deal.total_due, payment_reference="pi_s", idempotency_key="payment_intent:pi_s"
+    )
+    registry.lapse(entries)
+    mail.outbox.clear()
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert listing_verify_now(listing=listing, trigger=Trigger.PERIODIC) == RunState.FAILED
+    assert Listing.objects.get(pk=listing.pk).state == ListingState.SUSPENDED
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        listing_suspended.send(sender=Listing, listing_id=listing.pk, reason="Delivered again.")
+
+    told = Notification.objects.filter(kind=Notification.Kind.LISTING_SUSPENDED, listing=listing)
+    assert list(told.filter(user=paying).values_list("dedupe_key", flat=True)) == [
+        f"suspended:{listing.pk}:deal:{deal.pk}"
+    ]
+    assert not told.filter(user=gone).exists()
+    notice = told.get(user=paying)
+    assert "Your payment stays in escrow: nothing is released to the seller" in notice.body
+    assert notice.url == f"/deals/#deal-{deal.pk}"
+    assert [m.to for m in mail.outbox if set(m.to) & {paying.email, gone.email}] == [[paying.email]]
+    # The deal itself is untouched: staff decide what happens to the money.
+    assert Deal.objects.get(pk=deal.pk).state == DealState.FUNDED
+
+
+def test_a_buyer_who_has_not_paid_yet_is_told_to_hold_the_payment(registry: Registry):
+    seller = UserFactory.create(legal_name=SELLER)
+    listing = make_listing(seller=seller)
+    entries = registry.record(listing, owner=SELLER)
+    deal = services.deal_buy_now(listing=listing, buyer=UserFactory.create())
+    registry.lapse(entries)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        listing_verify_now(listing=listing, trigger=Trigger.PERIODIC)
+
+    notice = Notification.objects.get(kind=Notification.Kind.LISTING_SUSPENDED, user=deal.buyer)
+    assert "Hold your payment" in notice.body
+    assert f"deal #{deal.pk}" in notice.title

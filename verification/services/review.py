@@ -8,6 +8,7 @@ so that no other path can record a decision.
 from __future__ import annotations
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import User
@@ -16,6 +17,11 @@ from listings.models import ListingState
 from verification.models import REVIEW_STATES, ReviewDecision, RunState, VerificationRun
 
 DECIDE_PERMISSION = "verification.decide_verificationrun"
+
+
+# Sent once an approval is committed, with `run_id`, `listing_id` (int or None) and `trigger`:
+# escrow (above us) listens, to go on with a release that waited for a before-release run.
+run_approved = Signal()
 
 
 class ReviewError(Exception):
@@ -66,4 +72,10 @@ def run_decide(*, run: VerificationRun, acting_user: User, decision: str, reason
                 )
         else:
             listings_services.listing_verification_failed(listing=listing, reason=reason, acting_user=acting_user)
+    if approved:
+        run_id, listing_id, trigger = run.pk, run.listing_id, run.trigger
+        transaction.on_commit(
+            lambda: run_approved.send(sender=VerificationRun, run_id=run_id, listing_id=listing_id, trigger=trigger),
+            robust=True,
+        )
     return record
