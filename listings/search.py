@@ -36,7 +36,7 @@ How a page stays fast at a million listings (measured by `make bench`, see bench
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
@@ -48,7 +48,15 @@ from django.utils import timezone
 from listings.models import DealType, Jurisdiction, Kind, ListingSearchEntry, Status
 from listings.models.classification import CpcSymbol, NiceClass
 from listings.office_numbers import detect
-from listings.search_codes import CODE_SPAN, PRICE_BANDS, TERM_BANDS, code_decode, facet_id, term_code_sql
+from listings.search_codes import (
+    CODE_SPAN,
+    PRICE_BANDS,
+    TERM_BANDS,
+    code_decode,
+    facet_id,
+    term_code_sql,
+    value_code,
+)
 
 __all__ = ["PRICE_BANDS", "TERM_BANDS"]
 
@@ -293,17 +301,7 @@ class _Sql:
         return " AND ".join(parts) or "true"
 
 
-def _band_sql(band: str, *, name: str, values: dict[str, Any], today: date) -> str:
-    if name == "price":
-        _, low, high = PRICE_BANDS[band]
-        if band == "on_request":
-            return "e.price IS NULL"
-        parts = ["e.price IS NOT NULL"]
-        if low is not None:
-            parts.append(f"e.price >= {int(low) * 100}")
-        if high is not None:
-            parts.append(f"e.price < {int(high) * 100}")
-        return "(" + " AND ".join(parts) + ")"
+def _term_sql(band: str, *, values: dict[str, Any], today: date) -> str:
     _, low, high = TERM_BANDS[band]
     parts = ["e.expiry_date IS NOT NULL"]
     if low is not None:
@@ -324,15 +322,16 @@ def _sql(params: SearchParams, *, today: date) -> _Sql:
     if params.verified:
         base.append("e.verified")
     filters = {}
-    for name, (column, sql_type) in _ARRAY_FACETS.items():
+    # Every facet but the remaining term (which depends on the day) filters on the stored codes,
+    # so that all of a search's facet filters are answered by one GIN index scan.
+    for name in [*_ARRAY_FACETS, "price"]:
         chosen = getattr(params, name)
+        codes = [code for code in (value_code(name, value) for value in chosen) if code is not None]
         if chosen:
-            values[name] = list(chosen)
-            filters[name] = f"e.{column} && %({name})s::{sql_type}[]"
-    for name in ("price", "term"):
-        bands = getattr(params, name)
-        if bands:
-            filters[name] = "(" + " OR ".join(_band_sql(b, name=name, values=values, today=today) for b in bands) + ")"
+            values[f"{name}_codes"] = codes
+            filters[name] = f"e.facet_codes && %({name}_codes)s::int[]"
+    if params.term:
+        filters["term"] = "(" + " OR ".join(_term_sql(band, values=values, today=today) for band in params.term) + ")"
     return _Sql(base=base, filters=filters, values=values)
 
 
@@ -524,30 +523,14 @@ def _ordered_ids(
 ) -> tuple[list[int], bool]:
     """A page of listing ids in the chosen order; True when relevance ranked a bounded set."""
     values = dict(sql.values, start=start, size=PAGE_SIZE)
-    bounded = False
     if params.sort == "relevance" and params.q:
         if total_is_estimate or total > EXACT_RANK_LIMIT:
-            bounded = True
-            values["candidates"] = RANK_CANDIDATES
-            # Title matches first (in physical, that is arbitrary, order), topped up with other
-            # matches; UNION keeps each listing once. Both scans stop at RANK_CANDIDATES rows.
-            query = f"""
-                WITH candidates AS MATERIALIZED (
-                    (SELECT e.listing_id FROM {_TABLE} e
-                     WHERE {sql.where(titles_only=True)} LIMIT %(candidates)s)
-                    UNION
-                    (SELECT e.listing_id FROM {_TABLE} e WHERE {sql.where()} LIMIT %(candidates)s)
-                ), chosen AS (SELECT listing_id FROM candidates LIMIT %(candidates)s)
-                SELECT e.listing_id FROM {_TABLE} e JOIN chosen USING (listing_id)
-                ORDER BY ts_rank_cd(e.document, {_TSQUERY}) DESC, e.published_at DESC, e.listing_id
-                OFFSET %(start)s LIMIT %(size)s
-            """  # noqa: S608
-        else:
-            query = f"""
-                SELECT e.listing_id FROM {_TABLE} e WHERE {sql.where()}
-                ORDER BY ts_rank_cd(e.document, {_TSQUERY}) DESC, e.published_at DESC, e.listing_id
-                OFFSET %(start)s LIMIT %(size)s
-            """  # noqa: S608
+            return _bounded_ranking(sql, start=start), True
+        query = f"""
+            SELECT e.listing_id FROM {_TABLE} e WHERE {sql.where()}
+            ORDER BY ts_rank_cd(e.document, {_TSQUERY}) DESC, e.published_at DESC, e.listing_id
+            OFFSET %(start)s LIMIT %(size)s
+        """  # noqa: S608
     else:
         order = {
             "price_asc": "e.price ASC NULLS LAST, e.published_at DESC",
@@ -560,7 +543,28 @@ def _ordered_ids(
         """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(query, values)
-        return [row[0] for row in cursor.fetchall()], bounded
+        return [row[0] for row in cursor.fetchall()], False
+
+
+def _bounded_ranking(sql: _Sql, *, start: int) -> list[int]:
+    """A page of the best of RANK_CANDIDATES candidates: matches whose title matches first (in
+    partition order, which is arbitrary), topped up with other matches when there are too few.
+    Each scan stops at its LIMIT and ranks only the rows it returns; the candidates are ordered
+    here, which spares the database a join back to the index."""
+    values = dict(sql.values, candidates=RANK_CANDIDATES)
+    select = f"SELECT e.listing_id, ts_rank_cd(e.document, {_TSQUERY}), e.published_at FROM {_TABLE} e"  # noqa: S608
+    candidates: dict[int, tuple[float, datetime]] = {}
+    with connection.cursor() as cursor:
+        for where in (sql.where(titles_only=True), sql.where()):
+            cursor.execute(f"{select} WHERE {where} LIMIT %(candidates)s", values)
+            for listing_id, rank, published_at in cursor.fetchall():
+                if len(candidates) >= RANK_CANDIDATES:
+                    break
+                candidates.setdefault(listing_id, (rank, published_at))
+            if len(candidates) >= RANK_CANDIDATES:
+                break
+    ordered = sorted(candidates.items(), key=lambda item: (-item[1][0], -item[1][1].timestamp(), item[0]))
+    return [listing_id for listing_id, _ in ordered[start : start + PAGE_SIZE]]
 
 
 def search_run(params: SearchParams) -> SearchResults:

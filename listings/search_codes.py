@@ -131,3 +131,20 @@ def code_decode(code: int) -> tuple[str, str] | None:
 
 def facet_id(facet: str) -> int:
     return FACET_IDS[facet]
+
+
+def value_code(facet: str, value: str | int) -> int | None:
+    """The code of a facet value as the URL spells it (None for a value the facet cannot hold);
+    the inverse of `code_decode`."""
+    base = FACET_IDS[facet] * CODE_SPAN
+    text = str(value)
+    if facet in LISTED:
+        return base + LISTED[facet].index(text) + 1 if text in LISTED[facet] else None
+    if facet == "cpc_section":
+        return base + ord(text) if len(text) == 1 and "A" <= text <= "Z" else None
+    if facet == "cpc_class":
+        valid = len(text) == 3 and "A" <= text[0] <= "Z" and text[1:].isdigit()
+        return base + (ord(text[0]) - 64) * 100 + int(text[1:]) if valid else None
+    if facet == "nice":
+        return base + int(text) if text.isdigit() and 1 <= int(text) < CODE_SPAN else None
+    return None

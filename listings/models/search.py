@@ -53,18 +53,8 @@ class ListingSearchEntry(models.Model):
             GinIndex(fields=["title_document"], name="search_title_document_gin"),
             GinIndex(fields=["numbers"], name="search_numbers_gin"),
             GinIndex(fields=["owners"], name="search_owners_gin"),
-            GinIndex(
-                fields=[
-                    "kinds",
-                    "jurisdictions",
-                    "statuses",
-                    "cpc_sections",
-                    "cpc_classes",
-                    "nice_classes",
-                    "deal_types",
-                ],
-                name="search_facets_gin",
-            ),
+            # Every facet filter of a search but the remaining term (listings.search).
+            GinIndex(fields=["facet_codes"], name="search_facet_codes_gin"),
             models.Index(fields=["-published_at"], name="search_published_idx"),
             models.Index(fields=["price"], name="search_price_idx"),
             models.Index(fields=["expiry_date"], name="search_expiry_idx"),

@@ -80,3 +80,25 @@ def test_a_sample_covers_the_partitions_before_its_last_and_part_of_the_last():
         3.5 / 16
     )
     assert search._sample_coverage({}, partitions=16) == 1.0
+
+
+def test_value_codes_are_the_inverse_of_decoding():
+    samples = {
+        "kind": ["patent", "copyright"],
+        "jurisdiction": ["CN", "EU"],
+        "status": ["in_force", "lapsed"],
+        "cpc_section": ["A", "Y"],
+        "cpc_class": ["H04", "G06", "A01"],
+        "nice": ["1", "45"],
+        "deal_type": ["assignment"],
+        "price": ["under_10k", "on_request"],
+        "term": ["over_15"],
+    }
+    for facet, values in samples.items():
+        for value in values:
+            code = search_codes.value_code(facet, value)
+            assert code is not None
+            assert search_codes.code_decode(code) == (facet, value)
+    assert search_codes.value_code("kind", "spaceship") is None
+    assert search_codes.value_code("cpc_class", "H4") is None
+    assert search_codes.value_code("nice", "x") is None
