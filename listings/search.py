@@ -435,7 +435,8 @@ class _Sample:
 
 
 def _sample(where: str, failed: str, term_code: str, values: dict[str, Any], *, limit: int) -> _Sample:
-    """The first `limit` rows of the union set, counted per facet code in one query."""
+    """The first `limit` rows of the union set, counted per facet code in one query (unnest in the
+    select list, not a lateral function scan, which would set up a scan per row)."""
     values = dict(values, limit=limit)
     query = f"""
         WITH u AS MATERIALIZED (
@@ -443,8 +444,8 @@ def _sample(where: str, failed: str, term_code: str, values: dict[str, Any], *, 
                    e.tableoid::regclass::text AS part, (e.ctid::text::point)[0]::bigint AS block
             FROM {_TABLE} e WHERE {where} LIMIT %(limit)s
         )
-        SELECT 'code', code::text, count(*), 0 FROM u, unnest(u.codes) AS code
-            WHERE code IS NOT NULL AND (u.failed = 0 OR code / {CODE_SPAN} = u.failed) GROUP BY code
+        SELECT 'code', code::text, count(*), 0 FROM (SELECT unnest(u.codes) AS code, u.failed FROM u) AS c
+            WHERE code IS NOT NULL AND (c.failed = 0 OR code / {CODE_SPAN} = c.failed) GROUP BY code
         UNION ALL SELECT '_matches', '', count(*) FILTER (WHERE failed = 0), 0 FROM u
         UNION ALL SELECT '_union', '', count(*), 0 FROM u
         UNION ALL SELECT '_part', part, max(block) + 1,
