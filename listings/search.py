@@ -15,9 +15,10 @@ How a page stays fast at a million listings (measured by `make bench`, see bench
   switch) that fail at most one facet filter, which is exactly the union of what each facet is
   counted over (a facet is counted without its own filter), with each entry's facet values
   stored as integer codes (listings.search_codes) so one unnest counts them all. The set is
-  first read up to SAMPLE_ROWS rows: when that sample shows far more than EXACT_COUNT_LIMIT
-  matches, its counts are scaled to estimates; otherwise up to EXACT_COUNT_LIMIT + 1 rows are
-  read, counted exactly when they are all the matches and scaled when not. Rows come in
+  first read up to SAMPLE_ROWS rows: when that sample shows surely more than EXACT_COUNT_LIMIT
+  matches (by SAMPLE_CONFIDENCE standard errors), its counts are scaled to estimates; otherwise
+  up to EXACT_COUNT_LIMIT + 1 rows are read, counted exactly when they are all the matches and
+  scaled when not. Rows come in
   partition order, and within a partition in block order, which is unrelated to content
   (entries are written in listing-id order); so a sample stopped by LIMIT covered the
   partitions before its last one whole and the last one up to its highest block, and is scaled
@@ -35,6 +36,7 @@ How a page stays fast at a million listings (measured by `make bench`, see bench
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -65,10 +67,11 @@ MAX_QUERY_LENGTH = 300
 PAGE_SIZE = 20
 # Up to here counts are exact; above, the planner's estimate is shown, marked as such.
 EXACT_COUNT_LIMIT = 10_000
-# The first sample read; when it shows more than ESTIMATE_FACTOR times EXACT_COUNT_LIMIT
-# matches, it is all a page counts.
+# The first sample read; when it shows surely more than EXACT_COUNT_LIMIT matches (see
+# _surely_above), it is all a page counts.
 SAMPLE_ROWS = 1_000
-ESTIMATE_FACTOR = 3
+# Standard errors of margin before a sampled count is taken as surely above the exact limit.
+SAMPLE_CONFIDENCE = 4
 MAX_PAGE = 500
 # Up to EXACT_RANK_LIMIT matches, relevance ranks every match; above, this many candidates.
 EXACT_RANK_LIMIT = 2_000
@@ -385,9 +388,8 @@ def _counts(sql: _Sql, *, today: date) -> _Counts:
     term_code = term_code_sql("e.expiry_date", today=today, values=values)
     # A small sample first: when it already shows far more matches than the exact limit, it is
     # all the page needs (see the module docstring).
-    threshold = ESTIMATE_FACTOR * EXACT_COUNT_LIMIT
     sample = _sample(where, failed, term_code, values, limit=min(SAMPLE_ROWS, EXACT_COUNT_LIMIT) + 1)
-    if not sample.complete and sample.rows * sample.scale <= threshold:
+    if not sample.complete and not _surely_above(sample.rows, scale=sample.scale):
         sample = _sample(where, failed, term_code, values, limit=EXACT_COUNT_LIMIT + 1)
     if sample.complete:
         return _Counts(facets=sample.facets, estimated=set(), total=sample.matches, total_is_estimate=False)
@@ -396,13 +398,22 @@ def _counts(sql: _Sql, *, today: date) -> _Counts:
         name: {value: round(count * scale) for value, count in counts.items()} for name, counts in sample.facets.items()
     }
     total = round(sample.matches * scale)
-    if active and total <= threshold:
+    if active and not _surely_above(sample.matches, scale=scale):
         # The filters narrow a large set to a few matches: count them, up to the limit.
         total = _exact_count(sql)
     estimate = total > EXACT_COUNT_LIMIT
     if estimate:
         total = max(EXACT_COUNT_LIMIT + 1, round(sample.matches * scale))
     return _Counts(facets=scaled, estimated=set(SearchParams.FACETS), total=total, total_is_estimate=estimate)
+
+
+def _surely_above(sampled: int, *, scale: float) -> bool:
+    """True when `sampled` rows of a sample covering 1/scale of the catalogue put the whole count
+    above EXACT_COUNT_LIMIT with a margin of SAMPLE_CONFIDENCE standard errors (a count of n
+    sampled rows varies by about sqrt(n)), so that no count within the limit is ever estimated."""
+    if sampled <= 0:
+        return False
+    return (sampled - SAMPLE_CONFIDENCE * math.sqrt(sampled)) * scale > EXACT_COUNT_LIMIT
 
 
 @dataclass
