@@ -30,6 +30,7 @@ from escrow.payments import (
     MARGIN_DEPOSIT,
     PaymentError,
     captured_amount,
+    card_attempt_key,
     charge_of,
     payment_intent_id_for,
     stripe_fee_post,
@@ -130,6 +131,23 @@ def margin_payment_start(*, listing: Listing, seller: User) -> tuple[MarginDepos
         metadata={"listing": str(listing.pk)},
     )
     return deposit, intent
+
+
+def margin_payment_card_pay(*, listing: Listing, seller: User, card_token: str) -> stripe_gateway.PaymentIntent:
+    """Charge the card the seller typed (tokenized by Stripe.js) on the deposit's one
+    PaymentIntent: `succeeded`, or `requires_action` for 3-D Secure (finished in the browser).
+    The listing is published by payment_intent_settle (webhook or return page), not here.
+    Refused with nothing changed as margin_payment_start refuses, and for an unreadable token
+    or a refused card (the gateway's errors). Outside a transaction."""
+    stripe_gateway.card_token_check(card_token)
+    deposit, intent = margin_payment_start(listing=listing, seller=seller)
+    return stripe_gateway.payment_intent_card_confirm(
+        payment_intent_id=intent.id,
+        card_token=card_token,
+        idempotency_key=card_attempt_key(margin_payment_key(listing.pk), card_token),
+        customer_email=seller.email,
+        reference=deposit.reference,
+    )
 
 
 def margin_payment_apply(*, intent: stripe_gateway.PaymentIntent) -> str:

@@ -3,7 +3,9 @@ escrow.margin, the seller's margin deposit), with Stripe PaymentIntents and Stri
 
 1. `deal_payment_start` creates the deal's one PaymentIntent under the key `deal:{id}:payment`
    (money_call commits the key before the request leaves, so a reload or a double click gets
-   the same intent back, never a second one). The page confirms it in the browser.
+   the same intent back, never a second one). The pay page's Stripe.js tokenizes the card typed
+   and `deal_payment_card_pay` charges it on that intent (each card under its own key); a
+   3-D Secure challenge is then answered in the browser.
 2. `payment_intent_settle` is THE path that applies a payment, whoever learns of it first: the
    `payment_intent.succeeded` webhook, or the page's return view after Stripe.js confirmed (for
    development, where localstripe sends no webhooks, and for a webhook that is late). It re-reads
@@ -66,6 +68,30 @@ def deal_payment_start(*, deal: Deal, buyer: User) -> stripe_gateway.PaymentInte
         idempotency_key=deal_payment_key(deal.pk),
         customer_email=buyer.email,
         metadata={"deal": str(deal.pk)},
+    )
+
+
+def card_attempt_key(payment_key: str, card_token: str) -> str:
+    """The idempotency key of charging one card (one token) on a payment: a double click or a
+    retry of the same card confirms once; another card is another attempt on the same intent."""
+    return f"{payment_key}:card:{card_token}"
+
+
+def deal_payment_card_pay(*, deal: Deal, buyer: User, card_token: str) -> stripe_gateway.PaymentIntent:
+    """Charge the card the buyer typed (tokenized by Stripe.js) on the deal's one PaymentIntent;
+    the intent comes back `succeeded` or `requires_action` (3-D Secure, finished in the browser).
+    The deal is funded by payment_intent_settle (webhook or return page), not here.
+
+    Refused with nothing changed: an unreadable token, someone else's deal, a deal not awaiting
+    payment (DealError); a refused card (CardDeclined). Outside a transaction."""
+    stripe_gateway.card_token_check(card_token)
+    intent = deal_payment_start(deal=deal, buyer=buyer)
+    return stripe_gateway.payment_intent_card_confirm(
+        payment_intent_id=intent.id,
+        card_token=card_token,
+        idempotency_key=card_attempt_key(deal_payment_key(deal.pk), card_token),
+        customer_email=buyer.email,
+        reference=deal.reference,
     )
 
 

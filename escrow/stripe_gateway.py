@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -425,8 +426,8 @@ def payment_intent_create(
     """A card payment captured to the platform's own balance (the money is then held in the
     ledger), for `purpose` (e.g. 'deal_payment', 'margin_deposit') of `reference` (e.g.
     'deal:42'). The metadata carries both, so a webhook finds its object without our ids in
-    Stripe's. The card is normally confirmed by Stripe.js with the client secret;
-    `payment_method` confirms on the server instead (saved cards, tests).
+    Stripe's. The card typed on the pay page is charged later by payment_intent_card_confirm;
+    `payment_method` confirms at creation instead (saved cards, tests).
 
     The email goes into metadata rather than `receipt_email`: the platform issues its own
     receipts, and Stripe's would duplicate them."""
@@ -460,6 +461,75 @@ def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
     """The PaymentIntent as Stripe has it now (what a webhook handler trusts, not the event)."""
     client = _client()
     return PaymentIntent.from_json(_request(lambda: client.v1.payment_intents.retrieve(payment_intent_id)))
+
+
+# A card token as Stripe.js's createToken gives it (`tok_` and letters, digits, underscores).
+_CARD_TOKEN = re.compile(r"tok_[A-Za-z0-9_]{1,200}")
+# The statuses in which a PaymentIntent still takes a card; in any other it is paid, being
+# paid, waiting for the buyer's authentication, or cancelled, and is given back untouched.
+_TAKES_A_CARD = ("requires_payment_method", "requires_confirmation")
+
+
+def card_token_check(card_token: object) -> str:
+    """The card token from the browser, or StripeInvalidRequest before anything is asked of Stripe."""
+    if not isinstance(card_token, str) or not _CARD_TOKEN.fullmatch(card_token):
+        raise StripeInvalidRequest("The card could not be read: enter it again.")
+    return card_token
+
+
+def payment_intent_card_confirm(
+    *, payment_intent_id: str, card_token: str, idempotency_key: str, customer_email: str, reference: str
+) -> PaymentIntent:
+    """Charge the card the browser tokenized (Stripe.js `createToken`) on an existing
+    PaymentIntent; the intent comes back `succeeded`, or `requires_action` when the bank asks
+    the buyer to authenticate (3-D Secure), which the page finishes with Stripe.js's
+    `confirmCardPayment(client_secret)`. A refused card raises CardDeclined and leaves the
+    intent waiting for another card.
+
+    Why this shape: it is the one that both Stripe and localstripe (development and tests)
+    accept, so both run the same code. localstripe cannot make a PaymentMethod from a token nor
+    take `payment_method` on confirm, and Stripe lets an intent's customer be set only once. So
+    the token becomes a card saved on the intent's customer (created on the first card, then
+    reused), the intent is updated to that card, then confirmed. Confirming moves the money: it
+    goes through money_call under `idempotency_key` (derived by the caller from the payment and
+    the token), so a retry of the same card charges once. Outside a transaction."""
+    card_token = card_token_check(card_token)
+    client = _client()
+    intent = _request(lambda: client.v1.payment_intents.retrieve(payment_intent_id))
+    if intent.get("status") not in _TAKES_A_CARD:
+        return PaymentIntent.from_json(intent)
+    customer_id = _id_of(intent.get("customer"))
+    if not customer_id:
+        customer_params: JSON = {"email": customer_email, "metadata": {"reference": reference}}
+        customer = _request(
+            lambda: client.v1.customers.create(
+                params=customer_params,  # type: ignore[arg-type]
+                options={"idempotency_key": f"{reference}:customer:{payment_intent_id}"},
+            )
+        )
+        customer_id = customer["id"]
+        # On the intent at once, so that the next card (after a refusal) finds it there.
+        customer_update: JSON = {"customer": customer_id}
+        _request(lambda: client.v1.payment_intents.update(payment_intent_id, params=customer_update))  # type: ignore[arg-type]
+    # A refused card (4000 0000 0000 0002) is declined here, before the intent has the card.
+    card = _request(
+        lambda: client.v1.customers.payment_sources.create(
+            customer_id,
+            params={"source": card_token},
+            options={"idempotency_key": f"{idempotency_key}:card"},
+        )
+    )
+    card_update: JSON = {"payment_method": card["id"]}
+    _request(lambda: client.v1.payment_intents.update(payment_intent_id, params=card_update))  # type: ignore[arg-type]
+    response = money_call(
+        key=idempotency_key,
+        purpose="payment_intent_confirm",
+        params={"payment_intent": payment_intent_id, "payment_method": card["id"]},
+        call=lambda: _request(
+            lambda: client.v1.payment_intents.confirm(payment_intent_id, options={"idempotency_key": idempotency_key})
+        ),
+    )
+    return PaymentIntent.from_json(response)
 
 
 def refund_create(*, payment_intent_id: str, amount: Money, idempotency_key: str) -> Refund:

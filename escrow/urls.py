@@ -15,8 +15,10 @@ urlpatterns = [
     ),
     # Paying and payouts (before the catch-all deal action below, which would take "pay").
     path("<int:deal_id>/pay/", views.deal_pay, name="deal-pay"),
+    path("<int:deal_id>/pay/card/", views.deal_pay_card, name="deal-pay-card"),
     path("<int:deal_id>/pay/return/", views.deal_pay_return, name="deal-pay-return"),
     path("margin/<int:listing_id>/", views.margin_pay, name="margin-pay"),
+    path("margin/<int:listing_id>/card/", views.margin_pay_card, name="margin-pay-card"),
     path("margin/<int:listing_id>/return/", views.margin_pay_return, name="margin-pay-return"),
     path("margin/<int:listing_id>/withdraw/", views.margin_withdraw, name="margin-withdraw"),
     path("payouts/", views.payouts_page, name="payouts"),

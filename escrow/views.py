@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,6 +14,7 @@ from accounts.models import User
 from escrow import margin, payments, payouts, receipts, selectors, services, stripe_gateway
 from escrow.models import ConnectedAccount, Deal
 from escrow.receipt_pdf import receipt_pdf_render
+from escrow.services.common import Refusal
 from escrow.services.fees import fee_quote
 from listings import selectors as listing_selectors
 from listings.models import Listing
@@ -169,9 +170,12 @@ def deal_action(request: HttpRequest, deal_id: int, action: str) -> HttpResponse
 
 
 # --- Paying: the buyer's escrow payment, the seller's margin deposit, payouts ------------------
-# Payment pages create (or find again) the one PaymentIntent of the deal or deposit, and confirm
-# the card in the browser with Stripe.js; the return views re-read the intent from Stripe and
-# apply it through the same path as the webhook (escrow.payments.payment_intent_settle).
+# Payment pages create (or find again) the one PaymentIntent of the deal or deposit. Stripe.js
+# turns the card typed into a token, which the page posts to the card views; they charge it on
+# that intent (escrow.stripe_gateway.payment_intent_card_confirm) and answer the intent's status
+# in JSON, and the page finishes a 3-D Secure authentication with Stripe.js. The return views
+# re-read the intent from Stripe and apply it through the same path as the webhook
+# (escrow.payments.payment_intent_settle).
 
 
 def _stripe_js_url() -> str:
@@ -180,15 +184,38 @@ def _stripe_js_url() -> str:
     return str(settings.STRIPE_JS_URL)
 
 
-def _card_context(*, client_secret: str, return_url: str) -> dict[str, str]:
+def _card_context(*, client_secret: str, card_url: str, return_url: str) -> dict[str, str]:
     from django.conf import settings
 
     return {
         "stripe_js_url": _stripe_js_url(),
         "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "client_secret": client_secret,
+        "card_url": card_url,
         "return_url": return_url,
     }
+
+
+def _card_answer(intent: stripe_gateway.PaymentIntent, *, return_url: str) -> JsonResponse:
+    """What the card form needs: where the intent stands, and where to go once it is paid."""
+    if intent.status == "canceled":
+        return JsonResponse({"error": "This payment was cancelled: it can no longer be paid."}, status=409)
+    return JsonResponse({"status": intent.status, "return_url": return_url})
+
+
+def _card_refusal(error: Exception) -> JsonResponse:
+    """A refused card charge as the form shows it; nothing was charged."""
+    if isinstance(error, stripe_gateway.CardDeclined):
+        return JsonResponse({"error": str(error) or "The card was declined."}, status=402)
+    if isinstance(error, stripe_gateway.StripeInvalidRequest):
+        return JsonResponse({"error": str(error)}, status=400)
+    if isinstance(error, stripe_gateway.StripeGatewayError):
+        message = f"The card could not be charged now, try again in a moment ({error.kind})."
+        return JsonResponse({"error": message}, status=503)
+    forbidden = (isinstance(error, services.DealError) and error.code == Refusal.FORBIDDEN) or (
+        isinstance(error, margin.MarginError) and error.forbidden
+    )
+    return JsonResponse({"error": str(error)}, status=403 if forbidden else 409)
 
 
 def _buyers_deal(request: HttpRequest, deal_id: int) -> Deal:
@@ -213,14 +240,29 @@ def deal_pay(request: HttpRequest, deal_id: int) -> HttpResponse:
         messages.error(request, f"The payment could not be prepared, try again in a moment ({error.kind}).")
         return redirect("escrow:dashboard")
     return_url = reverse("escrow:deal-pay-return", args=[deal.pk])
+    card_url = reverse("escrow:deal-pay-card", args=[deal.pk])
     context = {
         "deal": deal,
         "buyer_fee": Money(deal.buyer_fee, deal.currency),
         "fee_lines": selectors.deal_fees_for(deal=deal, party="buyer"),
         "pay_label": f"Pay {deal.total_due}",
-        **_card_context(client_secret=intent.client_secret, return_url=return_url),
+        **_card_context(client_secret=intent.client_secret, card_url=card_url, return_url=return_url),
     }
     return render(request, "escrow/deal_pay.html", context)
+
+
+@login_required
+@require_POST
+def deal_pay_card(request: HttpRequest, deal_id: int) -> JsonResponse:
+    """The buyer's card, tokenized by Stripe.js, charged on the deal's PaymentIntent (JSON)."""
+    deal = _buyers_deal(request, deal_id)
+    try:
+        intent = payments.deal_payment_card_pay(
+            deal=deal, buyer=_user(request), card_token=request.POST.get("card_token", "")
+        )
+    except (services.DealError, stripe_gateway.StripeGatewayError) as error:
+        return _card_refusal(error)
+    return _card_answer(intent, return_url=reverse("escrow:deal-pay-return", args=[deal.pk]))
 
 
 @login_required
@@ -263,13 +305,28 @@ def margin_pay(request: HttpRequest, listing_id: int) -> HttpResponse:
         messages.error(request, f"The payment could not be prepared, try again in a moment ({error.kind}).")
         return redirect("escrow:dashboard")
     return_url = reverse("escrow:margin-pay-return", args=[listing.pk])
+    card_url = reverse("escrow:margin-pay-card", args=[listing.pk])
     context = {
         "listing": listing,
         "deposit": deposit,
         "pay_label": f"Pay the margin deposit of {deposit.money}",
-        **_card_context(client_secret=intent.client_secret, return_url=return_url),
+        **_card_context(client_secret=intent.client_secret, card_url=card_url, return_url=return_url),
     }
     return render(request, "escrow/margin_pay.html", context)
+
+
+@login_required
+@require_POST
+def margin_pay_card(request: HttpRequest, listing_id: int) -> JsonResponse:
+    """The seller's card, tokenized by Stripe.js, charged on the deposit's PaymentIntent (JSON)."""
+    listing = _sellers_listing(request, listing_id)
+    try:
+        intent = margin.margin_payment_card_pay(
+            listing=listing, seller=_user(request), card_token=request.POST.get("card_token", "")
+        )
+    except (margin.MarginError, stripe_gateway.StripeGatewayError) as error:
+        return _card_refusal(error)
+    return _card_answer(intent, return_url=reverse("escrow:margin-pay-return", args=[listing.pk]))
 
 
 @login_required

@@ -50,6 +50,29 @@ def card_confirm(payment_intent_id: str, *, number: str = "4242424242424242") ->
     return localstripe("POST", f"/v1/payment_intents/{payment_intent_id}/confirm")
 
 
+def card_token(number: str = "4242424242424242") -> str:
+    """A card token as Stripe.js's createToken makes it in the browser: posted to localstripe
+    with the publishable key, the card's details never reaching our server."""
+    fields = {"card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2030", "card[cvc]": "123"}
+    body = urllib.parse.urlencode({**fields, "key": settings.STRIPE_PUBLISHABLE_KEY}).encode()
+    request = urllib.request.Request(f"{settings.STRIPE_API_BASE}/v1/tokens", data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(json.loads(response.read())["id"])
+
+
+def card_authenticate(payment_intent_id: str, client_secret: str, *, success: bool = True) -> dict[str, Any]:
+    """The cardholder's answer to a 3-D Secure challenge, as localstripe's stand-in Stripe.js
+    sends it from confirmCardPayment."""
+    body = urllib.parse.urlencode({"key": settings.STRIPE_PUBLISHABLE_KEY, "client_secret": client_secret}).encode()
+    request = urllib.request.Request(
+        f"{settings.STRIPE_API_BASE}/v1/payment_intents/{payment_intent_id}/_authenticate?success={str(success).lower()}",
+        data=body,
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
 def listing_approved(*, seller: Any, **terms: Any) -> Listing:
     """A listing submitted and approved by staff: published, or awaiting its margin deposit when
     LISTING_MARGIN_REQUIRED. (A submitted listing waits for verification, which these tests do
