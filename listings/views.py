@@ -214,16 +214,18 @@ def listing_search(request: HttpRequest) -> HttpResponse:
         if listing_id is not None:
             return redirect("listings:detail", listing_id=listing_id)
     results = search.search_run(params)
-    listings = selectors.listings_by_ids(listing_ids=results.listing_ids)
     return render(
         request,
         "listings/search.html",
         {
             "results": results,
-            "listings": listings,
+            "listings": selectors.listing_cards(listing_ids=results.listing_ids),
             "params": params,
             "sorts": search.SORTS,
-            "facet_titles": FACET_TITLES,
+            # (name, title, values) of each facet with values, in the order search_run gives them.
+            "facet_groups": [
+                (name, FACET_TITLES.get(name, name), values) for name, values in results.facets.items() if values
+            ],
             "query_string": _query_without(request, "page"),
             "canonical_query": search.params_query_string(params),
         },
