@@ -631,6 +631,23 @@ def search_run(params: SearchParams) -> SearchResults:
     )
 
 
+def _classification_titles(*, symbols: list[str], nice: list[int]) -> tuple[dict[str, str], dict[int, str]]:
+    """The titles of these CPC symbols and the headings of these Nice classes, in one query."""
+    if not symbols and not nice:
+        return {}, {}
+    cpc_table, nice_table = CpcSymbol._meta.db_table, NiceClass._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 'cpc', symbol, title FROM {cpc_table} WHERE symbol = ANY(%s) "  # noqa: S608 - our table names
+            f"UNION ALL SELECT 'nice', number::text, heading FROM {nice_table} WHERE number = ANY(%s)",
+            [symbols, nice],
+        )
+        rows = cursor.fetchall()
+    cpc = {key: title for kind, key, title in rows if kind == "cpc"}
+    headings = {int(key): title for kind, key, title in rows if kind == "nice"}
+    return cpc, headings
+
+
 def _facets(
     params: SearchParams, raw: dict[str, dict[str, int]], *, estimated: set[str]
 ) -> dict[str, list[FacetValue]]:
@@ -642,11 +659,11 @@ def _facets(
         "price": {band: label for band, (label, _, _) in PRICE_BANDS.items()},
         "term": {band: label for band, (label, _, _) in TERM_BANDS.items()},
     }
-    cpc_symbols = set(raw["cpc_section"]) | set(raw["cpc_class"])
-    cpc_labels = dict(CpcSymbol.objects.filter(symbol__in=cpc_symbols).values_list("symbol", "title"))
+    cpc_labels, nice_labels = _classification_titles(
+        symbols=sorted(set(raw["cpc_section"]) | set(raw["cpc_class"])), nice=sorted(int(n) for n in raw["nice"])
+    )
     labels["cpc_section"] = {s: f"{s} {cpc_labels.get(s, '')}".strip() for s in raw["cpc_section"]}
     labels["cpc_class"] = {c: f"{c} {cpc_labels.get(c, '')}".strip() for c in raw["cpc_class"]}
-    nice_labels = dict(NiceClass.objects.values_list("number", "heading"))
     labels["nice"] = {n: f"{n} {nice_labels.get(int(n), '')[:50]}".strip() for n in raw["nice"]}
     selected: dict[str, set[str]] = {name: {str(v) for v in getattr(params, name)} for name in SearchParams.FACETS}
     facets = {}
