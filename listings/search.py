@@ -451,16 +451,15 @@ def _sample(where: str, failed: str, term_code: str, values: dict[str, Any], *, 
     values = dict(values, limit=limit)
     query = f"""
         WITH u AS MATERIALIZED (
-            SELECT e.facet_codes || {term_code} AS codes, {failed} AS failed,
-                   e.tableoid::regclass::text AS part, (e.ctid::text::point)[0]::bigint AS block
+            SELECT e.facet_codes || {term_code} AS codes, {failed} AS failed, e.tableoid AS part, e.ctid
             FROM {_TABLE} e WHERE {where} LIMIT %(limit)s
         )
         SELECT 'code', code::text, count(*), 0 FROM (SELECT unnest(u.codes) AS code, u.failed FROM u) AS c
             WHERE code IS NOT NULL AND (c.failed = 0 OR code / {CODE_SPAN} = c.failed) GROUP BY code
         UNION ALL SELECT '_matches', '', count(*) FILTER (WHERE failed = 0), 0 FROM u
         UNION ALL SELECT '_union', '', count(*), 0 FROM u
-        UNION ALL SELECT '_part', part, max(block) + 1,
-            pg_relation_size(part::regclass) / current_setting('block_size')::bigint FROM u GROUP BY part
+        UNION ALL SELECT '_part', part::regclass::text, (max(ctid)::text::point)[0]::bigint + 1,
+            pg_relation_size(part) / current_setting('block_size')::bigint FROM u GROUP BY part
         UNION ALL SELECT '_parts', '', count(*), 0 FROM pg_inherits WHERE inhparent = '{_TABLE}'::regclass
     """  # noqa: S608 - every fragment is ours; user input travels as parameters
     with connection.cursor() as cursor:
