@@ -103,6 +103,14 @@ class RegisterEntry(models.Model):
                 name="sandbox_entry_has_a_number",
             ),
         ]
+        indexes = [
+            # ODP's continuity bag lists an application's children on every answer.
+            models.Index(
+                fields=["kind", "parent_application_number"],
+                condition=~Q(parent_application_number=""),
+                name="sandbox_entry_children",
+            ),
+        ]
 
     def __str__(self) -> str:
         number = self.patent_number or self.registration_number or self.publication_number or self.application_number

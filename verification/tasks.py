@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from listings.models import Listing
 from verification.models import Trigger
-from verification.services import RegistryRetry, listing_runs_execute, listing_verification_queue
+from verification.services import RegistryRetry, listing_runs_execute, listing_verify_now
 from verification.services.monitoring import deadline_alerts_send, recheck_slot_listing_ids
 
 logger = logging.getLogger(__name__)
@@ -33,18 +33,19 @@ def retry_countdown(retries: int) -> int:
 
 @shared_task(bind=True, name="verification.listing_verify", max_retries=MAX_RETRIES, acks_late=True)
 def listing_verify_task(self: Any, listing_id: int, trigger: str, run_ids: list[int] | None = None) -> str:
-    listing = Listing.objects.filter(pk=listing_id).first()
+    listing = Listing.objects.select_related("seller").filter(pk=listing_id).first()
     if listing is None:
         return "gone"
-    if run_ids is None:
-        run_ids = [run.pk for run in listing_verification_queue(listing=listing, trigger=trigger)]
+    final_attempt = self.request.retries >= self.max_retries
     try:
-        return listing_runs_execute(
-            listing=listing, run_ids=run_ids, final_attempt=self.request.retries >= self.max_retries
-        )
+        if run_ids is None:
+            # The first attempt queues the listing's runs and starts them in one transaction.
+            return listing_verify_now(listing=listing, trigger=trigger, final_attempt=final_attempt)
+        return listing_runs_execute(listing=listing, run_ids=run_ids, final_attempt=final_attempt)
     except RegistryRetry as exc:
         logger.info("registry unavailable for listing %s, retrying: %s", listing_id, exc)
-        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries), kwargs={"run_ids": run_ids}) from exc
+        retry_kwargs = {"run_ids": exc.run_ids or run_ids}
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries), kwargs=retry_kwargs) from exc
 
 
 @shared_task(name="verification.recheck_slot")

@@ -111,6 +111,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
+# Celery 5.7's Django fixup closes Django's connection pool at every task boundary of a prefork
+# worker (celery/celery#10554), so that each task opened new PostgreSQL connections. With this
+# set it leaves them for this many tasks (it still closes the pool a child inherits at fork), and
+# marketplace/celery.py hands each task's connection back to the pool, as Django does per request.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "listings-alerts": {"task": "listings.alerts_send", "schedule": timedelta(minutes=15)},
     "escrow-offers-expire": {"task": "escrow.offers_expire", "schedule": timedelta(minutes=15)},
@@ -258,6 +263,10 @@ EUIPO_TOKEN_URL = env("EUIPO_TOKEN_URL", default="")
 REGISTRY_HTTP_POLICIES: dict[str, dict[str, float]] = env.json("REGISTRY_HTTP_POLICIES", default={})
 # A Redis lock and shared pacing across worker processes (the USPTO ODP allows no parallel requests).
 REGISTRY_REDIS_LOCKS = env.bool("REGISTRY_REDIS_LOCKS", default=True)
+# The sandbox registry is read without the offices' pacing and one-at-a-time locks (their published
+# limits are theirs, not the sandbox's), for offices whose base URL is under SANDBOX_REGISTRY_URL
+# only: an office read at its real address keeps its limits whatever this says.
+SANDBOX_REGISTRY_UNPACED = env.bool("SANDBOX_REGISTRY_UNPACED", default=True)
 
 # --- Shared public data (registry responses, catalogues, classification tables) ----------------
 SHARED_DATA_DIR = env.path("SHARED_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data"))

@@ -9,6 +9,12 @@ office that allows no parallel requests (the USPTO Open Data Portal) from gettin
 Pacing and locks are per office and per process (a threading lock and the time of the last
 request); with `REGISTRY_REDIS_LOCKS` on, a Redis lock and a shared last-request time extend
 them across processes (Celery workers), so the rate is the office's, not each worker's.
+
+Connections are kept alive between reads: each process and thread keeps its own pool of
+connections per office (a worker verifying thousands of rights would otherwise open a TCP
+connection, and against the real offices a TLS session, for every answer). Only the
+connections are shared: each client gets a fresh session, so no cookie or header set by one
+read reaches the next.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import contextlib
 import email.utils
 import json
 import logging
+import os
 import random
 import threading
 import time
@@ -29,6 +36,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from redis.exceptions import RedisError
+from requests.adapters import HTTPAdapter
 
 from verification.registries.records import sha256_hex
 
@@ -109,8 +117,32 @@ DEFAULT_POLICIES: dict[str, OfficePolicy] = {
 }
 
 
+# The setting naming each office's base URL: an office read at the sandbox registry's URL is the
+# sandbox, not the office.
+BASE_URL_SETTINGS = {
+    "uspto_odp": "USPTO_ODP_BASE_URL",
+    "tsdr": "USPTO_TSDR_BASE_URL",
+    "uspto_assignment": "USPTO_ASSIGNMENT_BASE_URL",
+    "euipo": "EUIPO_BASE_URL",
+    "epo_ops": "EPO_OPS_BASE_URL",
+}
+
+
+def reads_the_sandbox(office: str) -> bool:
+    """Whether `office` is read at the sandbox registry (development, the benchmark)."""
+    sandbox = str(settings.SANDBOX_REGISTRY_URL or "").rstrip("/")
+    setting = BASE_URL_SETTINGS.get(office)
+    base = str(getattr(settings, setting, "") or "") if setting else ""
+    return bool(sandbox and base) and (base == sandbox or base.startswith(sandbox + "/"))
+
+
 def policy_for(office: str) -> OfficePolicy:
+    """The office's policy: its published limits, except that the sandbox registry, when it
+    stands in for the office and `SANDBOX_REGISTRY_UNPACED` is on, is read without pacing and
+    in parallel (the limits are the office's, not the sandbox's); then `REGISTRY_HTTP_POLICIES`."""
     base = DEFAULT_POLICIES.get(office, OfficePolicy(office=office))
+    if settings.SANDBOX_REGISTRY_UNPACED and reads_the_sandbox(office):
+        base = replace(base, min_interval=0.0, exclusive=False)
     overrides: Mapping[str, Any] = settings.REGISTRY_HTTP_POLICIES.get(office, {})
     return replace(base, **overrides) if overrides else base
 
@@ -140,8 +172,8 @@ def _gate(office: str) -> _OfficeGate:
 def _redis_lock(office: str, policy: OfficePolicy) -> Iterator[Any]:
     """The cross-process half of the gate, when Redis locks are switched on. Yields the Redis
     client (for the shared last-request time) or None."""
-    if not settings.REGISTRY_REDIS_LOCKS:
-        yield None
+    if not settings.REGISTRY_REDIS_LOCKS or (not policy.exclusive and policy.min_interval <= 0):
+        yield None  # nothing to share: no lock to take, no pace to keep
         return
     import redis
 
@@ -163,6 +195,37 @@ def _redis_lock(office: str, policy: OfficePolicy) -> Iterator[Any]:
             except RedisError:
                 # The lock expires by itself; losing it late only costs the next caller a wait.
                 logger.warning("could not release the registry lock for %s", office)
+
+
+# --- kept-alive connections ---------------------------------------------------------------------------
+
+
+_connections = threading.local()
+
+
+def _connection_pool(office: str) -> HTTPAdapter:
+    """This process's and thread's connections to one office. Keyed by the process id too: a
+    forked worker must not share its parent's sockets."""
+    pid = os.getpid()
+    if getattr(_connections, "pid", None) != pid:
+        _connections.pid = pid
+        _connections.adapters = {}
+    adapters: dict[str, HTTPAdapter] = _connections.adapters
+    adapter = adapters.get(office)
+    if adapter is None:
+        # One thread sends one request at a time; a few hosts per office (the token endpoint,
+        # a redirect) each keep a connection.
+        adapter = adapters[office] = HTTPAdapter(pool_connections=4, pool_maxsize=1)
+    return adapter
+
+
+def registry_session(office: str) -> requests.Session:
+    """A fresh session over the kept-alive connections to `office`."""
+    session = requests.Session()
+    adapter = _connection_pool(office)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 # --- responses ---------------------------------------------------------------------------------------
@@ -239,7 +302,7 @@ class RegistryHttp:
     ) -> None:
         self.office = office
         self.policy = policy or policy_for(office)
-        self.session = session or requests.Session()
+        self.session = session or registry_session(office)
         self.session.headers.setdefault("User-Agent", user_agent)
         self.sleep = sleep
         self.clock = clock

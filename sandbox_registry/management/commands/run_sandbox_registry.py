@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.core.servers.basehttp import run
 
 from marketplace import devstack
-from sandbox_registry.server import application
+from sandbox_registry.server import server_make
 
 
 class Command(BaseCommand):
@@ -21,8 +20,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], options["port"]
+        server = server_make(host, port)
         self.stdout.write(f"Sandbox registry on http://{host}:{port}/ (Ctrl-C to stop)")
         try:
-            run(host, port, application(), ipv6=":" in host, threading=True)
+            server.serve_forever()
         except KeyboardInterrupt:
             self.stdout.write("Sandbox registry stopped.")
+        finally:
+            server.server_close()
