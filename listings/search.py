@@ -56,7 +56,8 @@ from listings.search_codes import (
     TERM_BANDS,
     code_decode,
     facet_id,
-    term_code_sql,
+    term_band_sql,
+    term_case_sql,
     value_code,
 )
 
@@ -273,16 +274,8 @@ class SearchResults:
 
 _TABLE = "listings_listingsearchentry"
 _TSQUERY = "websearch_to_tsquery('english', %(q)s)"
-# Facet name -> (array column, SQL type of its values).
-_ARRAY_FACETS = {
-    "kind": ("kinds", "varchar"),
-    "jurisdiction": ("jurisdictions", "varchar"),
-    "status": ("statuses", "varchar"),
-    "cpc_section": ("cpc_sections", "varchar"),
-    "cpc_class": ("cpc_classes", "varchar"),
-    "nice": ("nice_classes", "smallint"),
-    "deal_type": ("deal_types", "varchar"),
-}
+# The facets filtered on the stored codes: all but the remaining term, which depends on the day.
+_CODED_FACETS = ("kind", "jurisdiction", "status", "cpc_section", "cpc_class", "nice", "deal_type", "price")
 
 
 @dataclass
@@ -304,18 +297,6 @@ class _Sql:
         return " AND ".join(parts) or "true"
 
 
-def _term_sql(band: str, *, values: dict[str, Any], today: date) -> str:
-    _, low, high = TERM_BANDS[band]
-    parts = ["e.expiry_date IS NOT NULL"]
-    if low is not None:
-        values[f"term_{band}_low"] = today + timedelta(days=round(low * 365.25))
-        parts.append(f"e.expiry_date >= %(term_{band}_low)s")
-    if high is not None:
-        values[f"term_{band}_high"] = today + timedelta(days=round(high * 365.25))
-        parts.append(f"e.expiry_date < %(term_{band}_high)s")
-    return "(" + " AND ".join(parts) + ")"
-
-
 def _sql(params: SearchParams, *, today: date) -> _Sql:
     values: dict[str, Any] = {}
     base = []
@@ -327,30 +308,16 @@ def _sql(params: SearchParams, *, today: date) -> _Sql:
     filters = {}
     # Every facet but the remaining term (which depends on the day) filters on the stored codes,
     # so that all of a search's facet filters are answered by one GIN index scan.
-    for name in [*_ARRAY_FACETS, "price"]:
+    for name in _CODED_FACETS:
         chosen = getattr(params, name)
         codes = [code for code in (value_code(name, value) for value in chosen) if code is not None]
         if chosen:
             values[f"{name}_codes"] = codes
             filters[name] = f"e.facet_codes && %({name}_codes)s::int[]"
     if params.term:
-        filters["term"] = "(" + " OR ".join(_term_sql(band, values=values, today=today) for band in params.term) + ")"
+        bands = [term_band_sql(band, "e.expiry_date", today=today, values=values) for band in params.term]
+        filters["term"] = "(" + " OR ".join(bands) + ")"
     return _Sql(base=base, filters=filters, values=values)
-
-
-def _term_band_case(column: str, today: date, values: dict[str, Any]) -> str:
-    """SQL: the remaining-term band of an expiry date column today (NULL when none applies)."""
-    cases = []
-    for band, (_, low, high) in TERM_BANDS.items():
-        parts = [f"{column} IS NOT NULL"]
-        if low is not None:
-            values[f"facet_{band}_low"] = today + timedelta(days=round(low * 365.25))
-            parts.append(f"{column} >= %(facet_{band}_low)s")
-        if high is not None:
-            values[f"facet_{band}_high"] = today + timedelta(days=round(high * 365.25))
-            parts.append(f"{column} < %(facet_{band}_high)s")
-        cases.append(f"WHEN {' AND '.join(parts)} THEN '{band}'")
-    return f"CASE {' '.join(cases)} END"
 
 
 @dataclass
@@ -385,7 +352,7 @@ def _counts(sql: _Sql, *, today: date) -> _Counts:
         if active
         else "0"
     )
-    term_code = term_code_sql("e.expiry_date", today=today, values=values)
+    term_code = term_case_sql("e.expiry_date", today=today, values=values)
     # A small sample first: when it already shows far more matches than the exact limit, it is
     # all the page needs (see the module docstring).
     sample = _sample(where, failed, term_code, values, limit=min(SAMPLE_ROWS, EXACT_COUNT_LIMIT) + 1)
@@ -511,7 +478,7 @@ def _global_counts(*, today: date) -> dict[str, dict[str, int]]:
     values: dict[str, Any] = {}
     # The expiry values are ISO dates, which sort as text in date order: comparing the text with
     # the bands' boundary dates (as ISO text) spares a cast per row and comparison.
-    term = _term_band_case("c.value", today, values).replace(" IS NOT NULL", " <> ''")
+    term = term_case_sql("c.value", today=today, values=values, codes=False).replace(" IS NOT NULL", " <> ''")
     values = {name: day.isoformat() for name, day in values.items()}
     # The CASE is ours; the dates travel as parameters.
     query = (

@@ -74,7 +74,7 @@ def codes_sql(
     price: str,
 ) -> str:
     """SQL computing the stored codes of one entry from the SQL expressions of its facet values
-    (the term band is not stored: it depends on the day, see `term_code_sql`)."""
+    (the term band is not stored: it depends on the day, see `term_case_sql`)."""
     cpc_section = FACET_IDS["cpc_section"] * CODE_SPAN
     cpc_class = FACET_IDS["cpc_class"] * CODE_SPAN
     nice = FACET_IDS["nice"] * CODE_SPAN
@@ -96,20 +96,28 @@ def codes_sql(
     return "array_remove(" + " || ".join(parts) + ", NULL)::int[]"
 
 
-def term_code_sql(expiry: str, *, today: date, values: dict[str, Any]) -> str:
-    """SQL: the code of an entry's remaining-term band today (NULL without an expiry date or
-    past the bands); the boundary dates travel in `values`."""
+def term_band_sql(band: str, expiry: str, *, today: date, values: dict[str, Any], prefix: str = "term") -> str:
+    """SQL: true when the date expression `expiry` falls in this remaining-term band today; the
+    boundary dates travel in `values` under names starting with `prefix`."""
+    _, low, high = TERM_BANDS[band]
+    parts = [f"{expiry} IS NOT NULL"]
+    if low is not None:
+        values[f"{prefix}_{band}_low"] = today + timedelta(days=round(low * 365.25))
+        parts.append(f"{expiry} >= %({prefix}_{band}_low)s")
+    if high is not None:
+        values[f"{prefix}_{band}_high"] = today + timedelta(days=round(high * 365.25))
+        parts.append(f"{expiry} < %({prefix}_{band}_high)s")
+    return "(" + " AND ".join(parts) + ")"
+
+
+def term_case_sql(expiry: str, *, today: date, values: dict[str, Any], codes: bool = True) -> str:
+    """SQL: an entry's remaining-term band today, as its code (or, with codes=False, the band's
+    key); NULL without an expiry date."""
     base = FACET_IDS["term"] * CODE_SPAN
     cases = []
-    for position, (band, (_, low, high)) in enumerate(TERM_BANDS.items(), start=1):
-        parts = [f"{expiry} IS NOT NULL"]
-        if low is not None:
-            values[f"code_{band}_low"] = today + timedelta(days=round(low * 365.25))
-            parts.append(f"{expiry} >= %(code_{band}_low)s")
-        if high is not None:
-            values[f"code_{band}_high"] = today + timedelta(days=round(high * 365.25))
-            parts.append(f"{expiry} < %(code_{band}_high)s")
-        cases.append(f"WHEN {' AND '.join(parts)} THEN {base + position}")
+    for position, band in enumerate(TERM_BANDS, start=1):
+        condition = term_band_sql(band, expiry, today=today, values=values, prefix="band")
+        cases.append(f"WHEN {condition} THEN {base + position if codes else repr(band)}")
     return f"CASE {' '.join(cases)} END"
 
 
