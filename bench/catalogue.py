@@ -252,6 +252,7 @@ def catalogue_build(
 
     started = time.monotonic()
     _statements_run(dropped, workers=workers)
+    _indexes_check()
     with connection.cursor() as cursor:
         for table in _TABLES:
             cursor.execute(f"VACUUM (ANALYZE) {table}")
@@ -521,8 +522,25 @@ def _secondary_indexes_drop() -> list[str]:
         found = cursor.fetchall()
         for name, _ in found:
             cursor.execute(f'DROP INDEX "{name}"')
+    # pg_indexes shows a partitioned table's index as "ON ONLY" the parent, which would recreate
+    # it without the partitions' indexes (and leave it invalid): recreate it on every partition.
+    statements = [definition.replace(" ON ONLY ", " ON ", 1) for _, definition in found]
     # The largest (the text indexes) first, so that the two workers finish together.
-    return [definition for _, definition in sorted(found, key=lambda item: "gin" not in item[1].lower())]
+    return sorted(statements, key=lambda statement: "gin" not in statement.lower())
+
+
+def _indexes_check() -> None:
+    """Stop the build when an index of the search entries is invalid: every query would then read
+    the whole catalogue, and the benchmark would measure that."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid AND indrelid IN ("
+            "  SELECT 'listings_listingsearchentry'::regclass UNION ALL "
+            "  SELECT inhrelid FROM pg_inherits WHERE inhparent = 'listings_listingsearchentry'::regclass)"
+        )
+        invalid = [name for (name,) in cursor.fetchall()]
+    if invalid:
+        raise RuntimeError("These search indexes were left invalid by the build: " + ", ".join(sorted(invalid)))
 
 
 def _statements_run(statements: list[str], *, workers: int) -> None:

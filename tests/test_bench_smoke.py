@@ -64,3 +64,30 @@ def test_twenty_rights_are_verified_against_the_sandbox_registry(sandbox, eager)
     others = [states[i] for n, i in enumerate(listing_ids) if n not in (7, 13)]
     assert set(others) <= {RunState.PASSED, RunState.WARNING}
     assert Listing.objects.get(pk=listing_ids[0]).state != ListingState.SUBMITTED
+
+
+def _search_indexes() -> dict[str, tuple[int, bool]]:
+    """Each index of the search entries' parent: (how many partitions have it, valid)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.indexrelid::regclass::text, count(c.inhrelid), bool_and(p.indisvalid) "
+            "FROM pg_index p LEFT JOIN pg_inherits c ON c.inhparent = p.indexrelid "
+            "WHERE p.indrelid = 'listings_listingsearchentry'::regclass GROUP BY 1"
+        )
+        return {name: (partitions, valid) for name, partitions, valid in cursor.fetchall()}
+
+
+def test_the_catalogue_build_recreates_every_search_index_on_every_partition(transactional_db):
+    from bench import catalogue
+
+    before = _search_indexes()
+    assert before
+    assert all(partitions == 16 and valid for partitions, valid in before.values())
+
+    statements = catalogue._secondary_indexes_drop()
+    catalogue._statements_run(statements, workers=2)
+    catalogue._indexes_check()
+
+    assert _search_indexes() == before
