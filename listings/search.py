@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
@@ -73,10 +73,13 @@ EXACT_COUNT_LIMIT = 10_000
 SAMPLE_ROWS = 1_000
 # Standard errors of margin before a sampled count is taken as surely above the exact limit.
 SAMPLE_CONFIDENCE = 4
+# The matches read first when the filters narrow a sampled set: enough to tell a count surely
+# above EXACT_COUNT_LIMIT from about 11,000 up without counting to the limit.
+MATCH_PROBE_ROWS = 2_000
 MAX_PAGE = 500
 # Up to EXACT_RANK_LIMIT matches, relevance ranks every match; above, this many candidates.
 EXACT_RANK_LIMIT = 2_000
-RANK_CANDIDATES = 1_000
+RANK_CANDIDATES = 500
 BOUNDED_RANKING_NOTICE = (
     "More than {limit:,} listings match: the best {candidates:,} matches are ranked first "
     "(listings whose title matches come first). Add words or filters, or sort by newest to browse every match."
@@ -328,7 +331,7 @@ class _Counts:
     total_is_estimate: bool
 
 
-def _counts(sql: _Sql, *, today: date) -> _Counts:
+def _counts(sql: _Sql, *, today: date, known_total: int | None = None) -> _Counts:
     """Facet counts and the total, in one query over the materialised union set (see the module
     docstring), plus an exact count when only that can tell whether the total is within the limit.
 
@@ -365,12 +368,15 @@ def _counts(sql: _Sql, *, today: date) -> _Counts:
         name: {value: round(count * scale) for value, count in counts.items()} for name, counts in sample.facets.items()
     }
     total = round(sample.matches * scale)
-    if active and not _surely_above(sample.matches, scale=scale):
-        # The filters narrow a large set to a few matches: count them, up to the limit.
-        total = _exact_count(sql)
-    estimate = total > EXACT_COUNT_LIMIT
+    estimate = True
+    if known_total is not None:
+        # The kept counts already know it (one facet value chosen, nothing else).
+        total, estimate = known_total, False
+    elif active and not _surely_above(sample.matches, scale=scale):
+        # The filters narrow a large set to fewer matches than the sample can tell from the limit.
+        total, estimate = _match_count(sql)
     if estimate:
-        total = max(EXACT_COUNT_LIMIT + 1, round(sample.matches * scale))
+        total = max(EXACT_COUNT_LIMIT + 1, total)
     return _Counts(facets=scaled, estimated=set(SearchParams.FACETS), total=total, total_is_estimate=estimate)
 
 
@@ -460,6 +466,33 @@ def _sample_coverage(parts: dict[str, tuple[int, int]], *, partitions: int) -> f
     return min(1.0, max(covered, 1.0 / (partitions * max(1, pages))))
 
 
+def _match_count(sql: _Sql) -> tuple[int, bool]:
+    """The number of matches and whether it is an estimate: the first MATCH_PROBE_ROWS matches are
+    read, scaled by the share of the catalogue they covered when they surely put the count above
+    EXACT_COUNT_LIMIT (see _surely_above), and otherwise the matches are counted up to the limit."""
+    values = dict(sql.values, limit=MATCH_PROBE_ROWS + 1)
+    query = f"""
+        SELECT u.part::regclass::text, count(*), (max(u.ctid)::text::point)[0]::bigint + 1,
+            pg_relation_size(u.part) / current_setting('block_size')::bigint
+        FROM (SELECT e.tableoid AS part, e.ctid FROM {_TABLE} e WHERE {sql.where()} LIMIT %(limit)s) AS u
+        GROUP BY u.part
+        UNION ALL SELECT '', count(*), 0, 0 FROM pg_inherits WHERE inhparent = '{_TABLE}'::regclass
+    """  # noqa: S608 - every fragment is ours; user input travels as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(query, values)
+        rows = cursor.fetchall()
+    partitions = next(int(count) for name, count, _, _ in rows if name == "")
+    parts = {name: (int(blocks), int(pages)) for name, _, blocks, pages in rows if name != ""}
+    probed = sum(int(count) for name, count, _, _ in rows if name != "")
+    if probed <= MATCH_PROBE_ROWS:
+        return probed, False
+    scale = 1.0 / _sample_coverage(parts, partitions=partitions)
+    if _surely_above(probed, scale=scale):
+        return round(probed * scale), True
+    total = _exact_count(sql)
+    return total, total > EXACT_COUNT_LIMIT
+
+
 def _exact_count(sql: _Sql) -> int:
     """The number of matches, counted up to EXACT_COUNT_LIMIT + 1."""
     values = dict(sql.values, limit=EXACT_COUNT_LIMIT + 1)
@@ -476,17 +509,28 @@ def _global_counts(*, today: date) -> dict[str, dict[str, int]]:
     remaining-term bands are summed from the per-expiry-date counts for today, in SQL."""
     counts: dict[str, dict[str, int]] = {name: {} for name in [*SearchParams.FACETS, "_total"]}
     values: dict[str, Any] = {}
-    # The expiry values are ISO dates, which sort as text in date order: comparing the text with
-    # the bands' boundary dates (as ISO text) spares a cast per row and comparison.
-    term = term_case_sql("c.value", today=today, values=values, codes=False).replace(" IS NOT NULL", " <> ''")
+    # One filtered sum per band over the expiry dates. The dates are stored as ISO text, which
+    # sorts in date order byte by byte: comparing it (in the "C" collation) with the bands'
+    # boundary dates as ISO text spares a cast and a locale-aware comparison per row.
+    sums = [
+        "sum(c.count) FILTER (WHERE "
+        + term_band_sql(band, 'c.value COLLATE "C"', today=today, values=values).replace(" IS NOT NULL", " <> ''")
+        + ")"
+        for band in TERM_BANDS
+    ]
+    bands = ", ".join(f"('{band}', s.band_{number})" for number, band in enumerate(TERM_BANDS))
+    columns = ", ".join(f"{total} AS band_{number}" for number, total in enumerate(sums))
     values = {name: day.isoformat() for name, day in values.items()}
-    # The CASE is ours; the dates travel as parameters.
+    # The kept facets by name, so that the unique (facet, value) index finds them among the
+    # thousands of expiry dates.
+    values["facets"] = [name for name in counts if name != "term"]
+    # The sums and band names are ours; the dates travel as parameters.
     query = (
         "SELECT c.facet, c.value, c.count FROM listings_listingsearchfacetcount c "  # noqa: S608
-        "WHERE c.count <> 0 AND c.facet <> 'expiry' "
-        f"UNION ALL SELECT 'term', band, sum(c.count)::bigint FROM (SELECT {term} AS band, c.count "
-        "  FROM listings_listingsearchfacetcount c WHERE c.facet = 'expiry' AND c.count <> 0) AS c "
-        "WHERE band IS NOT NULL GROUP BY band"
+        "WHERE c.facet = ANY(%(facets)s) AND c.count <> 0 "
+        f"UNION ALL SELECT 'term', b.band, b.total::bigint FROM (SELECT {columns} "
+        "  FROM listings_listingsearchfacetcount c WHERE c.facet = 'expiry') AS s, "
+        f"LATERAL (VALUES {bands}) AS b(band, total) WHERE b.total <> 0"
     )
     with connection.cursor() as cursor:
         cursor.execute(query, values)
@@ -530,8 +574,12 @@ def _bounded_ranking(sql: _Sql, *, start: int) -> list[int]:
     Each scan stops at its LIMIT and ranks only the rows it returns; the candidates are ordered
     here, which spares the database a join back to the index."""
     values = dict(sql.values, candidates=RANK_CANDIDATES)
-    select = f"SELECT e.listing_id, ts_rank_cd(e.document, {_TSQUERY}), e.published_at FROM {_TABLE} e"  # noqa: S608
-    candidates: dict[int, tuple[float, datetime]] = {}
+    # The publication time as epoch seconds: parsing a thousand timestamps costs more than the sort.
+    select = (
+        f"SELECT e.listing_id, ts_rank_cd(e.document, {_TSQUERY}), date_part('epoch', e.published_at) "  # noqa: S608
+        f"FROM {_TABLE} e"
+    )
+    candidates: dict[int, tuple[float, float]] = {}
     with connection.cursor() as cursor:
         for where in (sql.where(titles_only=True), sql.where()):
             cursor.execute(f"{select} WHERE {where} LIMIT %(candidates)s", values)
@@ -541,7 +589,7 @@ def _bounded_ranking(sql: _Sql, *, start: int) -> list[int]:
                 candidates.setdefault(listing_id, (rank, published_at))
             if len(candidates) >= RANK_CANDIDATES:
                 break
-    ordered = sorted(candidates.items(), key=lambda item: (-item[1][0], -item[1][1].timestamp(), item[0]))
+    ordered = sorted(candidates.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
     return [listing_id for listing_id, _ in ordered[start : start + PAGE_SIZE]]
 
 
@@ -559,8 +607,12 @@ def search_run(params: SearchParams) -> SearchResults:
         # are the catalogue's, which triggers keep exact.
         exact = _global_counts(today=today)
         if sql.filters:
-            counts = _counts(sql, today=today)
             only = next(iter(sql.filters))
+            chosen = [str(value) for value in getattr(params, only)]
+            # One value chosen: its kept count is the total (with several, an entry holding two of
+            # them, a portfolio's, would be counted twice).
+            known = exact[only].get(chosen[0], 0) if len(chosen) == 1 else None
+            counts = _counts(sql, today=today, known_total=known)
             counts.facets[only] = exact[only]
             counts.estimated.discard(only)
         else:

@@ -204,3 +204,45 @@ def test_ranking_is_bounded_above_its_own_limit_while_counts_stay_exact(catalogu
     assert not results.total_is_estimate
     assert results.total == search.entries_matching(results.params).count()
     assert any("More than 2 listings match" in notice for notice in results.params.notices)
+
+
+def test_the_front_page_sums_the_remaining_term_bands_from_the_kept_expiry_counts(user):
+    today = date.today()
+    for number, years in enumerate([1, 3, 7, 12, 16, 30]):
+        expiry = today.replace(year=today.year + years)
+        make_listing(seller=user, rights=[make_right(registration_number=str(6100001 + number), expiry_date=expiry)])
+    front = _counts(_run(), "term")
+    for band in search.TERM_BANDS:
+        expected = search.entries_matching(search.params_parse(QueryDict(f"term={band}"))).count()
+        assert front.get(band, 0) == expected, band
+    assert front == {"under_5": 2, "5_10": 1, "10_15": 1, "over_15": 2}
+
+
+def test_one_chosen_value_takes_its_exact_total_from_the_kept_counts(catalogue, monkeypatch):
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 1)
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 1)
+    results = _run("cpc_section=H")
+    assert results.total == 3
+    assert not results.total_is_estimate
+    # Two values of a facet a portfolio may hold both of: counted, not summed.
+    both = _run("cpc_section=H&cpc_section=G")
+    assert both.total == search.entries_matching(both.params).count() == 5
+
+
+def test_a_probe_of_the_matches_settles_a_count_without_counting_to_the_limit(catalogue, monkeypatch):
+    params = search.params_parse(QueryDict("q=network&deal_type=assignment&deal_type=exclusive_licence"))
+    sql = search._sql(params, today=date.today())
+    matches = search.entries_matching(params).count()
+    assert matches == 5
+    # Every match read by the probe: exact.
+    assert search._match_count(sql) == (5, False)
+    # The probe stops early and, scaled by its coverage, is surely above the limit: an estimate.
+    monkeypatch.setattr(search, "MATCH_PROBE_ROWS", 1)
+    monkeypatch.setattr(search, "SAMPLE_CONFIDENCE", 0)
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 1)
+    total, estimate = search._match_count(sql)
+    assert estimate
+    assert total >= 2
+    # Not surely above: counted exactly, up to the limit.
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 1_000)
+    assert search._match_count(sql) == (5, False)
