@@ -17,15 +17,18 @@ How a page stays fast at a million listings (measured by `make bench`, see bench
   stored as integer codes (listings.search_codes) so one unnest counts them all. The set is
   first read up to SAMPLE_ROWS rows: when that sample shows surely more than EXACT_COUNT_LIMIT
   matches (by SAMPLE_CONFIDENCE standard errors), its counts are scaled to estimates; otherwise
-  up to EXACT_COUNT_LIMIT + 1 rows are read, counted exactly when they are all the matches and
-  scaled when not. Rows come in
-  partition order, and within a partition in block order, which is unrelated to content
-  (entries are written in listing-id order); so a sample stopped by LIMIT covered the
-  partitions before its last one whole and the last one up to its highest block, and is scaled
-  by that share (this needs synchronize_seqscans=off, set with the server's other settings in
-  marketplace/devstack.py, and no parallel scans). The page with no search and no filter reads
-  exact counts that triggers keep (ListingSearchFacetCount), and so does a facet whose only
-  narrowing is its own filter.
+  a second read goes on from the sample's last row, up to EXACT_COUNT_LIMIT + 1 rows in all,
+  counted exactly when they are all the matches and scaled when not. Rows come in partition
+  order, and within a partition in block order, which is unrelated to content (entries are
+  written in listing-id order); so a sample stopped by LIMIT covered the partitions before its
+  last one whole and the last one up to its highest block, and is scaled by that share (this
+  needs synchronize_seqscans=off, set with the server's other settings in
+  marketplace/devstack.py, and no parallel scans), and the second read starts after that row.
+  When facet filters narrow a sampled set to a count the sample cannot place, 2,000 matches
+  are read first (MATCH_PROBE_ROWS) and counted to the limit only when they cannot. The page
+  with no search and no filter reads exact counts that triggers keep (ListingSearchFacetCount),
+  and so does a facet whose only narrowing is its own filter, and its total when one value is
+  chosen.
 - Ranking. Up to EXACT_RANK_LIMIT matches are ranked exactly (ts_rank_cd over the weighted
   document, about 15 microseconds a match). Above that, ranking every match costs up to seconds
   at a million rows, so the page ranks a bounded candidate set: up to RANK_CANDIDATES matches
@@ -360,7 +363,17 @@ def _counts(sql: _Sql, *, today: date, known_total: int | None = None) -> _Count
     # all the page needs (see the module docstring).
     sample = _sample(where, failed, term_code, values, limit=min(SAMPLE_ROWS, EXACT_COUNT_LIMIT) + 1)
     if not sample.complete and not _surely_above(sample.rows, scale=sample.scale):
-        sample = _sample(where, failed, term_code, values, limit=EXACT_COUNT_LIMIT + 1)
+        # Read on from where the sample stopped, up to EXACT_COUNT_LIMIT + 1 rows in all.
+        rest = _sample(
+            where,
+            failed,
+            term_code,
+            values,
+            limit=EXACT_COUNT_LIMIT + 1 - sample.rows,
+            after=sample.last,
+            partitions=sample.meta["_parts"],
+        )
+        sample = sample.followed_by(rest)
     if sample.complete:
         return _Counts(facets=sample.facets, estimated=set(), total=sample.matches, total_is_estimate=False)
     scale = sample.scale
@@ -395,6 +408,8 @@ class _Sample:
     meta: dict[str, int]
     parts: dict[str, tuple[int, int]]
     limit: int
+    # (partition number, row position) of the last row read, where a further sample goes on.
+    last: tuple[int, str] | None = None
 
     @property
     def rows(self) -> int:
@@ -417,40 +432,81 @@ class _Sample:
             return 1.0
         return 1.0 / _sample_coverage(self.parts, partitions=self.meta["_parts"])
 
-
-def _sample(where: str, failed: str, term_code: str, values: dict[str, Any], *, limit: int) -> _Sample:
-    """The first `limit` rows of the union set, counted per facet code in one query (unnest in the
-    select list, not a lateral function scan, which would set up a scan per row)."""
-    values = dict(values, limit=limit)
-    query = f"""
-        WITH u AS MATERIALIZED (
-            SELECT e.facet_codes || {term_code} AS codes, {failed} AS failed, e.tableoid AS part, e.ctid
-            FROM {_TABLE} e WHERE {where} LIMIT %(limit)s
+    def followed_by(self, rest: _Sample) -> _Sample:
+        """This sample and `rest`, read on from its last row, as one sample of the rows read by both."""
+        facets = {name: dict(counts) for name, counts in self.facets.items()}
+        for name, counts in rest.facets.items():
+            for value, count in counts.items():
+                facets[name][value] = facets[name].get(value, 0) + count
+        meta = dict(self.meta, _union=self.rows + rest.rows, _matches=self.matches + rest.matches)
+        return _Sample(
+            facets=facets,
+            meta=meta,
+            parts={**self.parts, **rest.parts},
+            limit=self.rows + rest.limit,
+            last=rest.last or self.last,
         )
-        SELECT 'code', code::text, count(*), 0 FROM (SELECT unnest(u.codes) AS code, u.failed FROM u) AS c
+
+
+def _partition(number: int) -> str:
+    """The table of the index's partition `number` (migration 0006 names them by their remainder)."""
+    return f"{_TABLE}_{number:02d}"
+
+
+def _sample(
+    where: str,
+    failed: str,
+    term_code: str,
+    values: dict[str, Any],
+    *,
+    limit: int,
+    after: tuple[int, str] | None = None,
+    partitions: int = 0,
+) -> _Sample:
+    """The first `limit` rows of the union set, counted per facet code in one query (unnest in the
+    select list, not a lateral function scan, which would set up a scan per row). With `after`,
+    the rows after that one: the rest of its partition and the `partitions` after it, each read
+    in turn as the whole index is, so that a further sample goes on where one stopped."""
+    # Every fragment of this query is ours; user input travels as parameters.
+    values = dict(values, limit=limit)
+    select = f"SELECT e.facet_codes || {term_code} AS codes, {failed} AS failed, e.tableoid AS part, e.ctid FROM"
+    if after is None:
+        source = f"{select} {_TABLE} e WHERE {where}"
+    else:
+        number, values["after"] = after
+        branches = [f"{select} {_partition(number)} e WHERE {where} AND e.ctid > %(after)s::tid"]
+        branches += [f"{select} {_partition(n)} e WHERE {where}" for n in range(number + 1, partitions)]
+        source = " UNION ALL ".join(f"({branch})" for branch in branches)
+    query = f"""
+        WITH u AS MATERIALIZED (SELECT * FROM ({source}) AS s LIMIT %(limit)s)
+        SELECT 'code', code::text, count(*), 0, NULL FROM (SELECT unnest(u.codes) AS code, u.failed FROM u) AS c
             WHERE code IS NOT NULL AND (c.failed = 0 OR code / {CODE_SPAN} = c.failed) GROUP BY code
-        UNION ALL SELECT '_matches', '', count(*) FILTER (WHERE failed = 0), 0 FROM u
-        UNION ALL SELECT '_union', '', count(*), 0 FROM u
+        UNION ALL SELECT '_matches', '', count(*) FILTER (WHERE failed = 0), 0, NULL FROM u
+        UNION ALL SELECT '_union', '', count(*), 0, NULL FROM u
         UNION ALL SELECT '_part', part::regclass::text, (max(ctid)::text::point)[0]::bigint + 1,
-            pg_relation_size(part) / current_setting('block_size')::bigint FROM u GROUP BY part
-        UNION ALL SELECT '_parts', '', count(*), 0 FROM pg_inherits WHERE inhparent = '{_TABLE}'::regclass
-    """  # noqa: S608 - every fragment is ours; user input travels as parameters
+            pg_relation_size(part) / current_setting('block_size')::bigint, max(ctid)::text FROM u GROUP BY part
+        UNION ALL SELECT '_parts', '', count(*), 0, NULL FROM pg_inherits WHERE inhparent = '{_TABLE}'::regclass
+    """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(query, values)
         rows = cursor.fetchall()
     facets: dict[str, dict[str, int]] = {name: {} for name in SearchParams.FACETS}
     meta: dict[str, int] = {}
     parts: dict[str, tuple[int, int]] = {}
-    for kind, key, count, pages in rows:
+    last: tuple[int, str] | None = None
+    for kind, key, count, pages, position in rows:
         if kind == "code":
             decoded = code_decode(int(key))
             if decoded is not None:
                 facets[decoded[0]][decoded[1]] = int(count)
         elif kind == "_part":
             parts[key] = (int(count), int(pages))
+            number = int(key.rsplit("_", 1)[-1])
+            if last is None or number > last[0]:
+                last = (number, position)
         else:
             meta[kind] = int(count or 0)
-    return _Sample(facets=facets, meta=meta, parts=parts, limit=limit)
+    return _Sample(facets=facets, meta=meta, parts=parts, limit=limit, last=last)
 
 
 def _sample_coverage(parts: dict[str, tuple[int, int]], *, partitions: int) -> float:

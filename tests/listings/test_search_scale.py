@@ -246,3 +246,27 @@ def test_a_probe_of_the_matches_settles_a_count_without_counting_to_the_limit(ca
     # Not surely above: counted exactly, up to the limit.
     monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 1_000)
     assert search._match_count(sql) == (5, False)
+
+
+def test_a_second_sample_goes_on_where_the_first_stopped_and_counts_each_row_once(user, monkeypatch):
+    # Forty entries over sixteen partitions: some partition holds several, so the second sample
+    # starts inside the partition where the first stopped.
+    for number in range(40):
+        make_listing(
+            seller=user,
+            title=f"Sensor array {number}",
+            deal_types=["assignment"] if number % 3 else ["exclusive_licence", "assignment"],
+            rights=[make_right(registration_number=str(6200001 + number), cpc_symbols=["G01D5/00"])],
+        )
+    exact = _run("q=sensor&deal_type=assignment")
+    assert exact.total == 40
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 3)
+    with CaptureQueriesContext(connection) as captured:
+        resumed = _run("q=sensor&deal_type=assignment")
+    samples = [query["sql"] for query in captured.captured_queries if "MATERIALIZED" in query["sql"]]
+    assert len(samples) == 2
+    assert "e.ctid >" in samples[1]
+    assert resumed.total == 40
+    assert not resumed.total_is_estimate
+    for name in search.SearchParams.FACETS:
+        assert _counts(resumed, name) == _counts(exact, name), name
