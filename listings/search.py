@@ -358,7 +358,7 @@ def _counts(sql: _Sql, *, today: date, known_total: int | None = None) -> _Count
         if active
         else "0"
     )
-    term_code = term_case_sql("e.expiry_date", today=today, values=values)
+    term_code = term_case_sql("u.expiry_date", today=today, values=values)
     # A small sample first: when it already shows far more matches than the exact limit, it is
     # all the page needs (see the module docstring).
     sample = _sample(where, failed, term_code, values, limit=min(SAMPLE_ROWS, EXACT_COUNT_LIMIT) + 1)
@@ -463,13 +463,16 @@ def _sample(
     after: tuple[int, str] | None = None,
     partitions: int = 0,
 ) -> _Sample:
-    """The first `limit` rows of the union set, counted per facet code in one query (unnest in the
-    select list, not a lateral function scan, which would set up a scan per row). With `after`,
+    """The first `limit` rows of the union set, counted per facet code in one query. Rows are
+    grouped by their stored codes first (a few thousand rows hold a few hundred distinct code
+    lists), and only the groups are unnested (in the select list, not a lateral function scan,
+    which would set up a scan per row); the remaining-term band, which depends on the day, is
+    counted on its own. With `after`,
     the rows after that one: the rest of its partition and the `partitions` after it, each read
     in turn as the whole index is, so that a further sample goes on where one stopped."""
     # Every fragment of this query is ours; user input travels as parameters.
     values = dict(values, limit=limit)
-    select = f"SELECT e.facet_codes || {term_code} AS codes, {failed} AS failed, e.tableoid AS part, e.ctid FROM"
+    select = f"SELECT e.facet_codes AS codes, e.expiry_date, {failed} AS failed, e.tableoid AS part, e.ctid FROM"
     if after is None:
         source = f"{select} {_TABLE} e WHERE {where}"
     else:
@@ -479,8 +482,12 @@ def _sample(
         source = " UNION ALL ".join(f"({branch})" for branch in branches)
     query = f"""
         WITH u AS MATERIALIZED (SELECT * FROM ({source}) AS s LIMIT %(limit)s)
-        SELECT 'code', code::text, count(*), 0, NULL FROM (SELECT unnest(u.codes) AS code, u.failed FROM u) AS c
-            WHERE code IS NOT NULL AND (c.failed = 0 OR code / {CODE_SPAN} = c.failed) GROUP BY code
+        SELECT 'code', c.code::text, sum(c.rows)::bigint, 0, NULL FROM (
+            SELECT unnest(g.codes) AS code, g.failed, g.rows
+            FROM (SELECT u.codes, u.failed, count(*) AS rows FROM u GROUP BY u.codes, u.failed) AS g
+        ) AS c WHERE c.code IS NOT NULL AND (c.failed = 0 OR c.code / {CODE_SPAN} = c.failed) GROUP BY c.code
+        UNION ALL SELECT 'code', t.code::text, count(*), 0, NULL FROM (SELECT {term_code} AS code, u.failed FROM u) AS t
+            WHERE t.code IS NOT NULL AND t.failed IN (0, {facet_id("term")}) GROUP BY t.code
         UNION ALL SELECT '_matches', '', count(*) FILTER (WHERE failed = 0), 0, NULL FROM u
         UNION ALL SELECT '_union', '', count(*), 0, NULL FROM u
         UNION ALL SELECT '_part', part::regclass::text, (max(ctid)::text::point)[0]::bigint + 1,

@@ -270,3 +270,22 @@ def test_a_second_sample_goes_on_where_the_first_stopped_and_counts_each_row_onc
     assert not resumed.total_is_estimate
     for name in search.SearchParams.FACETS:
         assert _counts(resumed, name) == _counts(exact, name), name
+
+
+def test_the_remaining_term_is_counted_without_its_own_filter(user):
+    today = date.today()
+    for number, years in enumerate([1, 3, 7, 12, 16, 30]):
+        make_listing(
+            seller=user,
+            title="Planetary gearbox",
+            deal_types=["assignment"],
+            rights=[
+                make_right(
+                    registration_number=str(6300001 + number), expiry_date=today.replace(year=today.year + years)
+                )
+            ],
+        )
+    results = _run("q=gearbox&term=under_5&deal_type=assignment")
+    assert results.total == 2
+    assert _counts(results, "term") == {"under_5": 2, "5_10": 1, "10_15": 1, "over_15": 2}
+    assert _counts(results, "deal_type") == {"assignment": 2}
