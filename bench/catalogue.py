@@ -510,9 +510,15 @@ def _entries_build(*, workers: int) -> int:
     return written[0]
 
 
-def _secondary_indexes_drop() -> list[str]:
+def _secondary_indexes_drop() -> list[list[str]]:
     """Drop the search entries' secondary indexes (rebuilt after the bulk insert, which is several
-    times faster than maintaining them row by row); returns the statements that recreate them."""
+    times faster than maintaining them row by row); returns the statements that recreate them, in
+    steps whose statements may run side by side.
+
+    The index is partitioned: each index is recreated on the parent alone (invalid until every
+    partition has its own), then on each partition under a name of ours (two statements creating
+    an index on the whole partitioned table at once may pick the same generated name for a
+    partition's), then attached partition by partition, which makes the parent's valid."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT i.indexname, i.indexdef FROM pg_indexes i "
@@ -520,13 +526,25 @@ def _secondary_indexes_drop() -> list[str]:
             "  SELECT conname FROM pg_constraint WHERE conrelid = 'listings_listingsearchentry'::regclass)"
         )
         found = cursor.fetchall()
+        cursor.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits "
+            "WHERE inhparent = 'listings_listingsearchentry'::regclass ORDER BY 1"
+        )
+        partitions = [name for (name,) in cursor.fetchall()]
         for name, _ in found:
             cursor.execute(f'DROP INDEX "{name}"')
-    # pg_indexes shows a partitioned table's index as "ON ONLY" the parent, which would recreate
-    # it without the partitions' indexes (and leave it invalid): recreate it on every partition.
-    statements = [definition.replace(" ON ONLY ", " ON ", 1) for _, definition in found]
-    # The largest (the text indexes) first, so that the two workers finish together.
-    return sorted(statements, key=lambda statement: "gin" not in statement.lower())
+    parents, children, attaches = [], [], []
+    for name, definition in found:
+        # "CREATE [UNIQUE] INDEX name ON ONLY public.listings_listingsearchentry USING ..."
+        head, using = definition.split(" USING ", 1)
+        parents.append(definition)
+        for partition in partitions:
+            child = f"{partition}_{name}"
+            children.append(f"{head.split(' INDEX ', 1)[0]} INDEX {child} ON public.{partition} USING {using}")
+            attaches.append(f"ALTER INDEX {name} ATTACH PARTITION {child}")
+    # The largest (the text indexes) first, so that the workers finish together.
+    children.sort(key=lambda statement: "gin" not in statement.lower())
+    return [parents, children, attaches]
 
 
 def _indexes_check() -> None:
@@ -543,7 +561,13 @@ def _indexes_check() -> None:
         raise RuntimeError("These search indexes were left invalid by the build: " + ", ".join(sorted(invalid)))
 
 
-def _statements_run(statements: list[str], *, workers: int) -> None:
+def _statements_run(steps: list[list[str]], *, workers: int) -> None:
+    """Run each step's statements over `workers` connections, one step after the other."""
+    for statements in steps:
+        _step_run(statements, workers=workers)
+
+
+def _step_run(statements: list[str], *, workers: int) -> None:
     pending = list(statements)
     lock = threading.Lock()
     errors: list[BaseException] = []
