@@ -83,6 +83,8 @@ MAX_PAGE = 500
 # Up to EXACT_RANK_LIMIT matches, relevance ranks every match; above, this many candidates.
 EXACT_RANK_LIMIT = 2_000
 RANK_CANDIDATES = 500
+# With facet filters, the title matches read for candidates before the filters are applied.
+TITLE_SCAN_ROWS = 5_000
 BOUNDED_RANKING_NOTICE = (
     "More than {limit:,} listings match: the best {candidates:,} matches are ranked first "
     "(listings whose title matches come first). Add words or filters, or sort by newest to browse every match."
@@ -293,13 +295,16 @@ class _Sql:
     filters: dict[str, str]
     values: dict[str, Any]
 
-    def where(self, *, skip: str = "", extra: tuple[str, ...] = (), titles_only: bool = False) -> str:
+    def where(
+        self, *, skip: str = "", extra: tuple[str, ...] = (), titles_only: bool = False, skip_filters: bool = False
+    ) -> str:
         base = self.base
         if titles_only:
             # A title match is a document match (the titles are the document's weight-A part), and
             # the small title index alone is much cheaper than intersecting it with the document's.
             base = [part.replace("e.document @@", "e.title_document @@") for part in base]
-        parts = base + [sql for name, sql in self.filters.items() if name != skip] + list(extra)
+        filters = [] if skip_filters else [sql for name, sql in self.filters.items() if name != skip]
+        parts = base + filters + list(extra)
         return " AND ".join(parts) or "true"
 
 
@@ -638,14 +643,22 @@ def _bounded_ranking(sql: _Sql, *, start: int) -> list[int]:
     here, which spares the database a join back to the index."""
     values = dict(sql.values, candidates=RANK_CANDIDATES)
     # The publication time as epoch seconds: parsing a thousand timestamps costs more than the sort.
-    select = (
-        f"SELECT e.listing_id, ts_rank_cd(e.document, {_TSQUERY}), date_part('epoch', e.published_at) "  # noqa: S608
-        f"FROM {_TABLE} e"
-    )
+    columns = f"e.listing_id, ts_rank_cd(e.document, {_TSQUERY}), date_part('epoch', e.published_at)"
+    # Every fragment of these queries is ours; user input travels as parameters.
+    titles = f"SELECT {columns} FROM {_TABLE} e WHERE {sql.where(titles_only=True)}"  # noqa: S608
+    if sql.filters:
+        # The title matches are read first and the facet filters applied to them, up to
+        # TITLE_SCAN_ROWS: left to itself, the planner intersects the small title index with the
+        # facet index, whose lists for a common value cost more than reading the titles' rows.
+        values["title_rows"] = TITLE_SCAN_ROWS
+        titled = f"SELECT e.* FROM {_TABLE} e WHERE {sql.where(titles_only=True, skip_filters=True)}"  # noqa: S608
+        filters = " AND ".join(sql.filters.values())
+        titles = f"SELECT {columns} FROM ({titled} LIMIT %(title_rows)s) AS e WHERE {filters}"  # noqa: S608
+    others = f"SELECT {columns} FROM {_TABLE} e WHERE {sql.where()}"  # noqa: S608
     candidates: dict[int, tuple[float, float]] = {}
     with connection.cursor() as cursor:
-        for where in (sql.where(titles_only=True), sql.where()):
-            cursor.execute(f"{select} WHERE {where} LIMIT %(candidates)s", values)
+        for query in (titles, others):
+            cursor.execute(f"{query} LIMIT %(candidates)s", values)
             for listing_id, rank, published_at in cursor.fetchall():
                 if len(candidates) >= RANK_CANDIDATES:
                     break

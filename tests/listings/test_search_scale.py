@@ -289,3 +289,16 @@ def test_the_remaining_term_is_counted_without_its_own_filter(user):
     assert results.total == 2
     assert _counts(results, "term") == {"under_5": 2, "5_10": 1, "10_15": 1, "over_15": 2}
     assert _counts(results, "deal_type") == {"assignment": 2}
+
+
+def test_bounded_ranking_with_filters_takes_filtered_title_matches_first(catalogue, monkeypatch):
+    monkeypatch.setattr(search, "EXACT_RANK_LIMIT", 1)
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
+    monkeypatch.setattr(search, "TITLE_SCAN_ROWS", 2)
+    results = _run("q=network&deal_type=exclusive_licence")
+    assert results.ranking_is_bounded
+    matching = set(search.entries_matching(results.params).values_list("pk", flat=True))
+    assert len(results.listing_ids) == len(set(results.listing_ids))
+    assert set(results.listing_ids) <= matching
+    # Every match is a candidate: those the title scan missed come from the top-up.
+    assert set(results.listing_ids) == matching
