@@ -558,7 +558,10 @@ def _match_count(sql: _Sql) -> tuple[int, bool]:
     if _surely_above(probed, scale=scale):
         return round(probed * scale), True
     total = _exact_count(sql)
-    return total, total > EXACT_COUNT_LIMIT
+    if total > EXACT_COUNT_LIMIT:
+        # Above the limit after all: the probe's scaled count is the better estimate.
+        return max(total, round(probed * scale)), True
+    return total, False
 
 
 def _exact_count(sql: _Sql) -> int:
