@@ -41,6 +41,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -315,12 +316,7 @@ def _part_run(options: argparse.Namespace, argv: list[str] | None) -> int:
             clients=options.clients,
             ledger_entries=options.ledger_entries,
         )
-        money["when"] = datetime.now(tz=UTC).isoformat(timespec="seconds")
-        results_merge("money", money)
-        print()
-        money_print(money)
-        print(f"Written: {RESULTS_DIR / 'latest.json'}")
-        return 0
+        return _part_report("money", money, money_print)
     if options.only == "verification":
         from bench.verification import DEFAULT_DATABASE_URL as VERIFICATION_DATABASE_URL
         from bench.verification import verification_print, verification_run
@@ -330,12 +326,7 @@ def _part_run(options: argparse.Namespace, argv: list[str] | None) -> int:
             rights=options.rights,
             workers=options.verification_workers,
         )
-        verification["when"] = datetime.now(tz=UTC).isoformat(timespec="seconds")
-        results_merge("verification", verification)
-        print()
-        verification_print(verification)
-        print(f"Written: {RESULTS_DIR / 'latest.json'}")
-        return 0
+        return _part_report("verification", verification, verification_print)
     if options.only == "import":
         from bench.imports import DEFAULT_DATABASE_URL as IMPORT_DATABASE_URL
         from bench.imports import import_print, import_run
@@ -343,13 +334,18 @@ def _part_run(options: argparse.Namespace, argv: list[str] | None) -> int:
         imported = import_run(
             database_url=os.environ.get("BENCH_IMPORT_DATABASE_URL", IMPORT_DATABASE_URL), rows=options.rows
         )
-        imported["when"] = datetime.now(tz=UTC).isoformat(timespec="seconds")
-        results_merge("import", imported)
-        print()
-        import_print(imported)
-        print(f"Written: {RESULTS_DIR / 'latest.json'}")
-        return 0
+        return _part_report("import", imported, import_print)
     return 2
+
+
+def _part_report(key: str, figures: dict[str, Any], printer: Callable[[dict[str, Any]], None]) -> int:
+    """Stamp one part's figures, merge them into latest.json under `key` and print them."""
+    figures["when"] = datetime.now(tz=UTC).isoformat(timespec="seconds")
+    results_merge(key, figures)
+    print()
+    printer(figures)
+    print(f"Written: {RESULTS_DIR / 'latest.json'}")
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
