@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
@@ -60,11 +60,12 @@ from listings.search_codes import (
     code_decode,
     facet_id,
     term_band_sql,
+    term_boundary,
     term_case_sql,
     value_code,
 )
 
-__all__ = ["PRICE_BANDS", "TERM_BANDS"]
+__all__ = ["PRICE_BANDS", "TERM_BANDS", "term_boundary"]
 
 # Longer queries are cut: nobody types more, and the parser's cost grows with the length.
 MAX_QUERY_LENGTH = 300
@@ -216,9 +217,9 @@ def _term_condition(band: str, today: date) -> Any:
     _, low, high = TERM_BANDS[band]
     condition = Q(expiry_date__isnull=False)
     if low is not None:
-        condition &= Q(expiry_date__gte=today + timedelta(days=round(low * 365.25)))
+        condition &= Q(expiry_date__gte=term_boundary(today, low))
     if high is not None:
-        condition &= Q(expiry_date__lt=today + timedelta(days=round(high * 365.25)))
+        condition &= Q(expiry_date__lt=term_boundary(today, high))
     return condition
 
 
@@ -576,39 +577,73 @@ def _exact_count(sql: _Sql) -> int:
 
 
 def _global_counts(*, today: date) -> dict[str, dict[str, int]]:
-    """The exact counts over the whole index that triggers keep (ListingSearchFacetCount); the
-    remaining-term bands are summed from the per-expiry-date counts for today, in SQL."""
+    """The exact counts over the whole index that triggers keep (ListingSearchFacetCount), with
+    the remaining-term bands for today summed from the kept expiry counts (_term_band_totals)."""
     counts: dict[str, dict[str, int]] = {name: {} for name in [*SearchParams.FACETS, "_total"]}
-    values: dict[str, Any] = {}
-    # One filtered sum per band over the expiry dates. The dates are stored as ISO text, which
-    # sorts in date order byte by byte: comparing it (in the "C" collation) with the bands'
-    # boundary dates as ISO text spares a cast and a locale-aware comparison per row.
-    sums = [
-        "sum(c.count) FILTER (WHERE "
-        + term_band_sql(band, 'c.value COLLATE "C"', today=today, values=values).replace(" IS NOT NULL", " <> ''")
-        + ")"
-        for band in TERM_BANDS
-    ]
-    bands = ", ".join(f"('{band}', s.band_{number})" for number, band in enumerate(TERM_BANDS))
-    columns = ", ".join(f"{total} AS band_{number}" for number, total in enumerate(sums))
-    values = {name: day.isoformat() for name, day in values.items()}
-    # The kept facets by name, so that the unique (facet, value) index finds them among the
-    # thousands of expiry dates.
-    values["facets"] = [name for name in counts if name != "term"]
-    # The sums and band names are ours; the dates travel as parameters.
+    boundaries = _term_band_boundaries(today)
+    # The days of every month a band boundary falls in, and whole months elsewhere.
+    cut_months = sorted({day.isoformat()[:7] for day in boundaries})
+    values: dict[str, Any] = {
+        # The kept facets by name, so that the unique (facet, value) index finds them among the
+        # thousands of expiry days.
+        "facets": [*[name for name in counts if name != "term"], "expiry_month"],
+        # Each cut month's days as a range of ISO dates ("-32" sorts after its last day).
+        "month_starts": [f"{month}-01" for month in cut_months],
+        "month_ends": [f"{month}-32" for month in cut_months],
+    }
     query = (
-        "SELECT c.facet, c.value, c.count FROM listings_listingsearchfacetcount c "  # noqa: S608
+        "SELECT c.facet, c.value, c.count FROM listings_listingsearchfacetcount c "
         "WHERE c.facet = ANY(%(facets)s) AND c.count <> 0 "
-        f"UNION ALL SELECT 'term', b.band, b.total::bigint FROM (SELECT {columns} "
-        "  FROM listings_listingsearchfacetcount c WHERE c.facet = 'expiry') AS s, "
-        f"LATERAL (VALUES {bands}) AS b(band, total) WHERE b.total <> 0"
+        "UNION ALL SELECT d.facet, d.value, d.count "
+        "FROM unnest(%(month_starts)s::text[], %(month_ends)s::text[]) AS m(low, high), "
+        "LATERAL (SELECT c.facet, c.value, c.count FROM listings_listingsearchfacetcount c "
+        "  WHERE c.facet = 'expiry' AND c.value >= m.low AND c.value < m.high AND c.count <> 0) AS d"
     )
+    months: dict[str, int] = {}
+    days: dict[str, int] = {}
     with connection.cursor() as cursor:
         cursor.execute(query, values)
         for facet, value, count in cursor.fetchall():
-            if facet in counts:
+            if facet == "expiry_month":
+                months[value] = int(count)
+            elif facet == "expiry":
+                days[value] = int(count)
+            elif facet in counts:
                 counts[facet][value] = int(count)
+    counts["term"] = _term_band_totals(months, days, cut_months=set(cut_months), today=today)
     return counts
+
+
+def _term_band_boundaries(today: date) -> list[date]:
+    """The first and the last-plus-one expiry dates of every remaining-term band today."""
+    years = {limit for _, low, high in TERM_BANDS.values() for limit in (low, high) if limit is not None}
+    return sorted(term_boundary(today, limit) for limit in years)
+
+
+def _term_band(expiry: date, *, today: date) -> str | None:
+    """The remaining-term band an expiry date falls in today, as term_band_sql draws them."""
+    for band, (_, low, high) in TERM_BANDS.items():
+        if low is not None and expiry < term_boundary(today, low):
+            continue
+        if high is not None and expiry >= term_boundary(today, high):
+            continue
+        return band
+    return None
+
+
+def _term_band_totals(
+    months: dict[str, int], days: dict[str, int], *, cut_months: set[str], today: date
+) -> dict[str, int]:
+    """The entries per remaining-term band: a month no band boundary falls in lies wholly in the
+    band of its first day and counts whole; a month a boundary cuts counts day by day."""
+    totals: dict[str, int] = {}
+    whole = ((date.fromisoformat(f"{month}-01"), count) for month, count in months.items() if month not in cut_months)
+    cut = ((date.fromisoformat(day), count) for day, count in days.items())
+    for expiry, count in [*whole, *cut]:
+        band = _term_band(expiry, today=today)
+        if band is not None and count:
+            totals[band] = totals.get(band, 0) + count
+    return totals
 
 
 def _ordered_ids(

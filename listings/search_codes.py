@@ -96,16 +96,21 @@ def codes_sql(
     return "array_remove(" + " || ".join(parts) + ", NULL)::int[]"
 
 
+def term_boundary(today: date, years: int) -> date:
+    """The expiry date that leaves `years` of remaining term today (a year of 365.25 days)."""
+    return today + timedelta(days=round(years * 365.25))
+
+
 def term_band_sql(band: str, expiry: str, *, today: date, values: dict[str, Any], prefix: str = "term") -> str:
     """SQL: true when the date expression `expiry` falls in this remaining-term band today; the
     boundary dates travel in `values` under names starting with `prefix`."""
     _, low, high = TERM_BANDS[band]
     parts = [f"{expiry} IS NOT NULL"]
     if low is not None:
-        values[f"{prefix}_{band}_low"] = today + timedelta(days=round(low * 365.25))
+        values[f"{prefix}_{band}_low"] = term_boundary(today, low)
         parts.append(f"{expiry} >= %({prefix}_{band}_low)s")
     if high is not None:
-        values[f"{prefix}_{band}_high"] = today + timedelta(days=round(high * 365.25))
+        values[f"{prefix}_{band}_high"] = term_boundary(today, high)
         parts.append(f"{expiry} < %({prefix}_{band}_high)s")
     return "(" + " AND ".join(parts) + ")"
 

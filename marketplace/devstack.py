@@ -271,6 +271,12 @@ def start_postgres(stack: Stack) -> None:
             "synchronize_seqscans=off",
             "-c",
             "max_parallel_workers_per_gather=0",
+            # Planning a search locks every partition of the search index and each of its
+            # indexes, about 200 relations; a backend takes up to this many locks on its fast
+            # path, and beyond it every lock goes through the shared lock table (planning took
+            # twice as long).
+            "-c",
+            "max_locks_per_transaction=512",
             "-c",
             "work_mem=32MB",
             "-c",

@@ -5,7 +5,7 @@ The limits are lowered in these tests so that a handful of listings crosses them
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -69,15 +69,17 @@ def _brute_force_counts() -> dict[tuple[str, str], int]:
         for facet, column in columns.items():
             for value in getattr(entry, column):
                 counts[facet, str(value)] = counts.get((facet, str(value)), 0) + 1
+        if entry.expiry_date is not None:
+            day = entry.expiry_date.isoformat()
+            for facet, value in (("expiry", day), ("expiry_month", day[:7])):
+                counts[facet, value] = counts.get((facet, value), 0) + 1
         counts["_total", ""] = counts.get(("_total", ""), 0) + 1
     return counts
 
 
 def test_triggers_keep_the_global_facet_counts_exact(catalogue):
     stored = {
-        (row.facet, row.value): row.count
-        for row in ListingSearchFacetCount.objects.exclude(facet__in=["price", "expiry"])
-        if row.count
+        (row.facet, row.value): row.count for row in ListingSearchFacetCount.objects.exclude(facet="price") if row.count
     }
     assert stored == _brute_force_counts()
     assert stored["_total", ""] == 5
@@ -216,6 +218,25 @@ def test_the_front_page_sums_the_remaining_term_bands_from_the_kept_expiry_count
         expected = search.entries_matching(search.params_parse(QueryDict(f"term={band}"))).count()
         assert front.get(band, 0) == expected, band
     assert front == {"under_5": 2, "5_10": 1, "10_15": 1, "over_15": 2}
+
+
+def test_the_remaining_term_bands_count_the_days_of_a_month_a_boundary_cuts(user):
+    # Expiry dates on, just before and just after every band boundary, early in a boundary's
+    # month, and in months no boundary falls in: the kept months count whole, the cut months
+    # day by day, and each band equals its filter's count.
+    today = date.today()
+    expiries = []
+    for years in (5, 10, 15):
+        boundary = search.term_boundary(today, years)
+        expiries += [boundary - timedelta(days=1), boundary, boundary + timedelta(days=1), boundary.replace(day=1)]
+    expiries += [today + timedelta(days=40), search.term_boundary(today, 7), search.term_boundary(today, 30)]
+    for number, expiry in enumerate(expiries):
+        make_listing(seller=user, rights=[make_right(registration_number=str(6200001 + number), expiry_date=expiry)])
+    front = _counts(_run(), "term")
+    for band in search.TERM_BANDS:
+        expected = search.entries_matching(search.params_parse(QueryDict(f"term={band}"))).count()
+        assert front.get(band, 0) == expected, band
+    assert sum(front.values()) == len(expiries)
 
 
 def test_one_chosen_value_takes_its_exact_total_from_the_kept_counts(catalogue, monkeypatch):
