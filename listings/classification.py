@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import re
+import time
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -384,6 +386,7 @@ def classification_load(
     report.nice_classes = _nice_classes_upsert(class_rows, fill_only=shipped)
     if terms_file is not None:
         report.nice_terms = _nice_terms_upsert(terms_file)
+    transaction.on_commit(facet_labels_forget)
     return report
 
 
@@ -434,3 +437,56 @@ def nice_heading(number: int) -> str | None:
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 45:
         raise ValueError(f"Nice classes are numbered 1 to 45, not {number!r}.")
     return NiceClass.objects.filter(number=number).values_list("heading", flat=True).first()
+
+
+# --- Facet labels -------------------------------------------------------------------------------
+
+# Every results page labels its CPC and Nice facets with their titles, and the tables change only
+# when they are loaded: so each process keeps the titles it has read for FACET_LABEL_SECONDS (a
+# load in another process shows within that time; in this one, at once) instead of reading them
+# for every page.
+FACET_LABEL_SECONDS = 300.0
+
+
+@dataclass
+class _FacetLabels:
+    read_at: float = -math.inf
+    # A symbol or class the tables lack is kept as "", so that it is not asked for again.
+    cpc: dict[str, str] = field(default_factory=dict)
+    nice: dict[int, str] = field(default_factory=dict)
+
+
+_facet_labels = _FacetLabels()
+
+
+def facet_labels(*, symbols: Collection[str], nice: Collection[int]) -> tuple[dict[str, str], dict[int, str]]:
+    """The titles of these CPC symbols and the headings of these Nice classes (those the tables
+    hold), reading only what this process has not read within FACET_LABEL_SECONDS, in one query."""
+    labels = _facet_labels
+    now = time.monotonic()
+    if now - labels.read_at > FACET_LABEL_SECONDS:
+        labels.cpc, labels.nice, labels.read_at = {}, {}, now
+    missing_cpc = sorted(set(symbols) - labels.cpc.keys())
+    missing_nice = sorted(set(nice) - labels.nice.keys())
+    if missing_cpc or missing_nice:
+        cpc_table, nice_table = CpcSymbol._meta.db_table, NiceClass._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 'cpc', symbol, title FROM {cpc_table} WHERE symbol = ANY(%s) "  # noqa: S608 - our table names
+                f"UNION ALL SELECT 'nice', number::text, heading FROM {nice_table} WHERE number = ANY(%s)",
+                [missing_cpc, missing_nice],
+            )
+            rows = cursor.fetchall()
+        found_cpc = {key: title for kind, key, title in rows if kind == "cpc"}
+        found_nice = {int(key): title for kind, key, title in rows if kind == "nice"}
+        labels.cpc.update({symbol: found_cpc.get(symbol, "") for symbol in missing_cpc})
+        labels.nice.update({number: found_nice.get(number, "") for number in missing_nice})
+    return (
+        {symbol: labels.cpc[symbol] for symbol in symbols if labels.cpc[symbol]},
+        {number: labels.nice[number] for number in nice if labels.nice[number]},
+    )
+
+
+def facet_labels_forget() -> None:
+    """Read the labels afresh on the next page (after a load, and between tests)."""
+    _facet_labels.read_at = -math.inf

@@ -50,8 +50,8 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from listings.classification import facet_labels
 from listings.models import DealType, Jurisdiction, Kind, ListingSearchEntry, Status
-from listings.models.classification import CpcSymbol, NiceClass
 from listings.office_numbers import detect
 from listings.search_codes import (
     CODE_SPAN,
@@ -763,23 +763,6 @@ def search_run(params: SearchParams) -> SearchResults:
     )
 
 
-def _classification_titles(*, symbols: list[str], nice: list[int]) -> tuple[dict[str, str], dict[int, str]]:
-    """The titles of these CPC symbols and the headings of these Nice classes, in one query."""
-    if not symbols and not nice:
-        return {}, {}
-    cpc_table, nice_table = CpcSymbol._meta.db_table, NiceClass._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 'cpc', symbol, title FROM {cpc_table} WHERE symbol = ANY(%s) "  # noqa: S608 - our table names
-            f"UNION ALL SELECT 'nice', number::text, heading FROM {nice_table} WHERE number = ANY(%s)",
-            [symbols, nice],
-        )
-        rows = cursor.fetchall()
-    cpc = {key: title for kind, key, title in rows if kind == "cpc"}
-    headings = {int(key): title for kind, key, title in rows if kind == "nice"}
-    return cpc, headings
-
-
 def _facets(
     params: SearchParams, raw: dict[str, dict[str, int]], *, estimated: set[str]
 ) -> dict[str, list[FacetValue]]:
@@ -791,7 +774,7 @@ def _facets(
         "price": {band: label for band, (label, _, _) in PRICE_BANDS.items()},
         "term": {band: label for band, (label, _, _) in TERM_BANDS.items()},
     }
-    cpc_labels, nice_labels = _classification_titles(
+    cpc_labels, nice_labels = facet_labels(
         symbols=sorted(set(raw["cpc_section"]) | set(raw["cpc_class"])), nice=sorted(int(n) for n in raw["nice"])
     )
     labels["cpc_section"] = {s: f"{s} {cpc_labels.get(s, '')}".strip() for s in raw["cpc_section"]}

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from listings.classification import facet_labels_forget
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_facet_labels():
+    # Each process keeps the classification titles it has read; each test has its own tables.
+    facet_labels_forget()
 
 
 @pytest.fixture

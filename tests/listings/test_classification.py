@@ -21,6 +21,7 @@ from listings.classification import (
     cpc_symbol_normalise,
     cpc_title,
     cpc_titles,
+    facet_labels,
     nice_heading,
 )
 from listings.models.classification import CpcSymbol, NiceClass, NiceTerm
@@ -325,3 +326,24 @@ def test_lookups_refuse_bad_input():
     with pytest.raises(ValueError, match="numbered 1 to 45"):
         nice_heading("9")
     assert nice_heading(9) is None  # nothing loaded yet
+
+
+@pytest.mark.django_db
+def test_facet_labels_are_read_once_and_afresh_after_a_load(
+    tmp_path, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        classification_load(source=_source(tmp_path / "a", SMALL_SCHEME))
+    with django_assert_num_queries(1):
+        labels = facet_labels(symbols=["G", "G06", "H99"], nice=[9])
+    # A symbol the tables lack is left out, and not asked for again.
+    assert labels == ({"G": "PHYSICS", "G06": "COMPUTING"}, {9: "Heading 9"})
+    with django_assert_num_queries(0):
+        assert facet_labels(symbols=["G06", "H99"], nice=[]) == ({"G06": "COMPUTING"}, {})
+
+    renamed = list(SMALL_SCHEME)
+    renamed[1] = "G06\t\tCOMPUTING; CALCULATING"
+    with django_capture_on_commit_callbacks(execute=True):
+        classification_load(source=_source(tmp_path / "b", renamed))
+    with django_assert_num_queries(1):
+        assert facet_labels(symbols=["G06"], nice=[]) == ({"G06": "COMPUTING; CALCULATING"}, {})
