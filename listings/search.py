@@ -338,6 +338,8 @@ class _Counts:
     estimated: set[str]
     total: int
     total_is_estimate: bool
+    # The partitions of the index (0 when no sample was read).
+    partitions: int = 0
 
 
 def _counts(sql: _Sql, *, today: date, known_total: int | None = None) -> _Counts:
@@ -366,22 +368,36 @@ def _counts(sql: _Sql, *, today: date, known_total: int | None = None) -> _Count
     )
     term_code = term_case_sql("u.expiry_date", today=today, values=values)
     # A small sample first: when it already shows far more matches than the exact limit, it is
-    # all the page needs (see the module docstring).
-    sample = _sample(where, failed, term_code, values, limit=min(SAMPLE_ROWS, EXACT_COUNT_LIMIT) + 1)
+    # all the page needs (see the module docstring). It reads the first partition alone: planning
+    # and starting a scan cost more the more partitions it spans, and for most searches the first
+    # partition holds the whole sample.
+    sample = _sample(
+        where, failed, term_code, values, limit=min(SAMPLE_ROWS, EXACT_COUNT_LIMIT) + 1, first=0, through=0
+    )
     if not sample.complete and not _surely_above(sample.rows, scale=sample.scale):
-        # Read on from where the sample stopped, up to EXACT_COUNT_LIMIT + 1 rows in all.
-        rest = _sample(
-            where,
-            failed,
-            term_code,
-            values,
-            limit=EXACT_COUNT_LIMIT + 1 - sample.rows,
-            after=sample.last,
-            partitions=sample.meta["_parts"],
-        )
-        sample = sample.followed_by(rest)
+        if sample.stopped and sample.last is not None:
+            # Read on from where the sample stopped, up to EXACT_COUNT_LIMIT + 1 rows in all.
+            rest = _sample(
+                where,
+                failed,
+                term_code,
+                values,
+                limit=EXACT_COUNT_LIMIT + 1 - sample.rows,
+                first=sample.last[0],
+                through=sample.meta["_parts"] - 1,
+                after=sample.last,
+            )
+            sample = sample.followed_by(rest)
+        else:
+            # The first partition held fewer rows than the sample: read the whole index instead,
+            # up to EXACT_COUNT_LIMIT + 1 rows (planning the partitioned table costs less than
+            # planning its other partitions one by one, and the first partition's few rows again).
+            sample = _sample(where, failed, term_code, values, limit=EXACT_COUNT_LIMIT + 1)
+    partitions = sample.meta["_parts"]
     if sample.complete:
-        return _Counts(facets=sample.facets, estimated=set(), total=sample.matches, total_is_estimate=False)
+        return _Counts(
+            facets=sample.facets, estimated=set(), total=sample.matches, total_is_estimate=False, partitions=partitions
+        )
     scale = sample.scale
     scaled = {
         name: {value: round(count * scale) for value, count in counts.items()} for name, counts in sample.facets.items()
@@ -396,7 +412,13 @@ def _counts(sql: _Sql, *, today: date, known_total: int | None = None) -> _Count
         total, estimate = _match_count(sql)
     if estimate:
         total = max(EXACT_COUNT_LIMIT + 1, total)
-    return _Counts(facets=scaled, estimated=set(SearchParams.FACETS), total=total, total_is_estimate=estimate)
+    return _Counts(
+        facets=scaled,
+        estimated=set(SearchParams.FACETS),
+        total=total,
+        total_is_estimate=estimate,
+        partitions=partitions,
+    )
 
 
 def _surely_above(sampled: int, *, scale: float) -> bool:
@@ -414,6 +436,9 @@ class _Sample:
     meta: dict[str, int]
     parts: dict[str, tuple[int, int]]
     limit: int
+    # The last partition of the range read: every partition up to it was read whole when the
+    # LIMIT did not stop the read.
+    through: int
     # (partition number, row position) of the last row read, where a further sample goes on.
     last: tuple[int, str] | None = None
 
@@ -427,19 +452,27 @@ class _Sample:
         return self.meta["_matches"]
 
     @property
+    def stopped(self) -> bool:
+        """True when the LIMIT stopped the read before the end of its range."""
+        return self.rows >= self.limit
+
+    @property
     def complete(self) -> bool:
-        """True when the LIMIT did not stop the scan: the sample is the whole set."""
-        return self.rows < self.limit
+        """True when the sample is the whole set: its range ran to the last partition unstopped."""
+        return not self.stopped and self.through >= self.meta["_parts"] - 1
 
     @property
     def scale(self) -> float:
         """1 / the share of the catalogue the sample covered (1 when it holds every row)."""
         if self.complete:
             return 1.0
-        return 1.0 / _sample_coverage(self.parts, partitions=self.meta["_parts"])
+        partitions = self.meta["_parts"]
+        if not self.stopped:
+            return partitions / (self.through + 1)
+        return 1.0 / _sample_coverage(self.parts, partitions=partitions)
 
     def followed_by(self, rest: _Sample) -> _Sample:
-        """This sample and `rest`, read on from its last row, as one sample of the rows read by both."""
+        """This sample and `rest`, read on from its end, as one sample of the rows read by both."""
         facets = {name: dict(counts) for name, counts in self.facets.items()}
         for name, counts in rest.facets.items():
             for value, count in counts.items():
@@ -450,6 +483,7 @@ class _Sample:
             meta=meta,
             parts={**self.parts, **rest.parts},
             limit=self.rows + rest.limit,
+            through=rest.through,
             last=rest.last or self.last,
         )
 
@@ -466,34 +500,44 @@ def _sample(
     values: dict[str, Any],
     *,
     limit: int,
+    first: int = 0,
+    through: int | None = None,
     after: tuple[int, str] | None = None,
-    partitions: int = 0,
 ) -> _Sample:
-    """The first `limit` rows of the union set, counted per facet code in one query. Rows are
-    grouped by their stored codes first (a few thousand rows hold a few hundred distinct code
-    lists), and only the groups are unnested (in the select list, not a lateral function scan,
-    which would set up a scan per row); the remaining-term band, which depends on the day, is
-    counted on its own. With `after`,
-    the rows after that one: the rest of its partition and the `partitions` after it, each read
-    in turn as the whole index is, so that a further sample goes on where one stopped."""
-    # Every fragment of this query is ours; user input travels as parameters.
+    """The first `limit` rows of the union set in partitions `first` to `through` (the whole index
+    when None), read in turn as the whole index is (and, with `after`, only the rows of the first
+    after that one), counted
+    per facet code in one query. Rows are grouped by their stored codes first (a few thousand
+    rows hold a few hundred distinct code lists), and only the groups are unnested (in the select
+    list, not a lateral function scan, which would set up a scan per row); the remaining-term
+    band, which depends on the day, is counted on its own."""
+    # Every fragment of this query is ours; user input travels as parameters. Which rows count is
+    # an aggregate's FILTER rather than a WHERE: with a WHERE the planner expects a few dozen rows
+    # and sorts the thousands of codes to group them, where hashing them costs a third.
     values = dict(values, limit=limit)
     select = f"SELECT e.facet_codes AS codes, e.expiry_date, {failed} AS failed, e.tableoid AS part, e.ctid FROM"
-    if after is None:
+    if through is None:
+        # The whole index, as the partitioned table.
         source = f"{select} {_TABLE} e WHERE {where}"
     else:
-        number, values["after"] = after
-        branches = [f"{select} {_partition(number)} e WHERE {where} AND e.ctid > %(after)s::tid"]
-        branches += [f"{select} {_partition(n)} e WHERE {where}" for n in range(number + 1, partitions)]
+        branches = []
+        for number in range(first, through + 1):
+            branch = f"{select} {_partition(number)} e WHERE {where}"
+            if number == first and after is not None:
+                values["after"] = after[1]
+                branch += " AND e.ctid > %(after)s::tid"
+            branches.append(branch)
         source = " UNION ALL ".join(f"({branch})" for branch in branches)
     query = f"""
         WITH u AS MATERIALIZED (SELECT * FROM ({source}) AS s LIMIT %(limit)s)
-        SELECT 'code', c.code::text, sum(c.rows)::bigint, 0, NULL FROM (
+        SELECT 'code', c.code::text,
+            (sum(c.rows) FILTER (WHERE c.failed = 0 OR c.code / {CODE_SPAN} = c.failed))::bigint, 0, NULL
+        FROM (
             SELECT unnest(g.codes) AS code, g.failed, g.rows
             FROM (SELECT u.codes, u.failed, count(*) AS rows FROM u GROUP BY u.codes, u.failed) AS g
-        ) AS c WHERE c.code IS NOT NULL AND (c.failed = 0 OR c.code / {CODE_SPAN} = c.failed) GROUP BY c.code
-        UNION ALL SELECT 'code', t.code::text, count(*), 0, NULL FROM (SELECT {term_code} AS code, u.failed FROM u) AS t
-            WHERE t.code IS NOT NULL AND t.failed IN (0, {facet_id("term")}) GROUP BY t.code
+        ) AS c GROUP BY c.code
+        UNION ALL SELECT 'code', t.code::text, count(*) FILTER (WHERE t.failed IN (0, {facet_id("term")})), 0, NULL
+            FROM (SELECT {term_code} AS code, u.failed FROM u) AS t GROUP BY t.code
         UNION ALL SELECT '_matches', '', count(*) FILTER (WHERE failed = 0), 0, NULL FROM u
         UNION ALL SELECT '_union', '', count(*), 0, NULL FROM u
         UNION ALL SELECT '_part', part::regclass::text, (max(ctid)::text::point)[0]::bigint + 1,
@@ -509,7 +553,8 @@ def _sample(
     last: tuple[int, str] | None = None
     for kind, key, count, pages, position in rows:
         if kind == "code":
-            decoded = code_decode(int(key))
+            # A row without a code, or a code none of whose rows counts, is no facet value.
+            decoded = code_decode(int(key)) if key is not None and count else None
             if decoded is not None:
                 facets[decoded[0]][decoded[1]] = int(count)
         elif kind == "_part":
@@ -519,7 +564,8 @@ def _sample(
                 last = (number, position)
         else:
             meta[kind] = int(count or 0)
-    return _Sample(facets=facets, meta=meta, parts=parts, limit=limit, last=last)
+    last_partition = meta["_parts"] - 1 if through is None else through
+    return _Sample(facets=facets, meta=meta, parts=parts, limit=limit, through=last_partition, last=last)
 
 
 def _sample_coverage(parts: dict[str, tuple[int, int]], *, partitions: int) -> float:
@@ -646,14 +692,15 @@ def _term_band_totals(
     return totals
 
 
-def _ordered_ids(
-    params: SearchParams, sql: _Sql, *, total: int, total_is_estimate: bool, start: int
-) -> tuple[list[int], bool]:
+def _ordered_ids(params: SearchParams, sql: _Sql, *, counts: _Counts, start: int) -> tuple[list[int], bool]:
     """A page of listing ids in the chosen order; True when relevance ranked a bounded set."""
     values = dict(sql.values, start=start, size=PAGE_SIZE)
     if params.sort == "relevance" and params.q:
-        if total_is_estimate or total > EXACT_RANK_LIMIT:
-            return _bounded_ranking(sql, start=start), True
+        if counts.total_is_estimate or counts.total > EXACT_RANK_LIMIT:
+            # When the first partition surely holds all the candidates (each holds an even share
+            # of the matches), it is read alone first, sparing the planning of the others.
+            first_alone = counts.total >= counts.partitions * RANK_CANDIDATES * 2 > 0
+            return _bounded_ranking(sql, start=start, first_partition_first=first_alone), True
         query = f"""
             SELECT e.listing_id FROM {_TABLE} e WHERE {sql.where()}
             ORDER BY ts_rank_cd(e.document, {_TSQUERY}) DESC, e.published_at DESC, e.listing_id
@@ -674,28 +721,36 @@ def _ordered_ids(
         return [row[0] for row in cursor.fetchall()], False
 
 
-def _bounded_ranking(sql: _Sql, *, start: int) -> list[int]:
+def _bounded_ranking(sql: _Sql, *, start: int, first_partition_first: bool = False) -> list[int]:
     """A page of the best of RANK_CANDIDATES candidates: matches whose title matches first (in
     partition order, which is arbitrary), topped up with other matches when there are too few.
     Each scan stops at its LIMIT and ranks only the rows it returns; the candidates are ordered
-    here, which spares the database a join back to the index."""
+    here, which spares the database a join back to the index. With `first_partition_first`, the
+    title matches of the first partition are read alone first, and the whole index only when they
+    are too few (its first rows are the same ones, so the candidates are the same either way)."""
     values = dict(sql.values, candidates=RANK_CANDIDATES)
     # The publication time as epoch seconds: parsing a thousand timestamps costs more than the sort.
     columns = f"e.listing_id, ts_rank_cd(e.document, {_TSQUERY}), date_part('epoch', e.published_at)"
+
     # Every fragment of these queries is ours; user input travels as parameters.
-    titles = f"SELECT {columns} FROM {_TABLE} e WHERE {sql.where(titles_only=True)}"  # noqa: S608
-    if sql.filters:
+    def titles(table: str) -> str:
+        if not sql.filters:
+            return f"SELECT {columns} FROM {table} e WHERE {sql.where(titles_only=True)}"  # noqa: S608
         # The title matches are read first and the facet filters applied to them, up to
         # TITLE_SCAN_ROWS: left to itself, the planner intersects the small title index with the
         # facet index, whose lists for a common value cost more than reading the titles' rows.
         values["title_rows"] = TITLE_SCAN_ROWS
-        titled = f"SELECT e.* FROM {_TABLE} e WHERE {sql.where(titles_only=True, skip_filters=True)}"  # noqa: S608
+        titled = f"SELECT e.* FROM {table} e WHERE {sql.where(titles_only=True, skip_filters=True)}"  # noqa: S608
         filters = " AND ".join(sql.filters.values())
-        titles = f"SELECT {columns} FROM ({titled} LIMIT %(title_rows)s) AS e WHERE {filters}"  # noqa: S608
+        return f"SELECT {columns} FROM ({titled} LIMIT %(title_rows)s) AS e WHERE {filters}"  # noqa: S608
+
     others = f"SELECT {columns} FROM {_TABLE} e WHERE {sql.where()}"  # noqa: S608
+    queries = [titles(_TABLE), others]
+    if first_partition_first:
+        queries.insert(0, titles(_partition(0)))
     candidates: dict[int, tuple[float, float]] = {}
     with connection.cursor() as cursor:
-        for query in (titles, others):
+        for query in queries:
             cursor.execute(f"{query} LIMIT %(candidates)s", values)
             for listing_id, rank, published_at in cursor.fetchall():
                 if len(candidates) >= RANK_CANDIDATES:
@@ -748,9 +803,7 @@ def search_run(params: SearchParams) -> SearchResults:
         params.notices.append(f"There are only {pages} pages of results; showing the last.")
         params.page = pages
     start = (params.page - 1) * PAGE_SIZE
-    listing_ids, bounded = _ordered_ids(
-        params, sql, total=total, total_is_estimate=counts.total_is_estimate, start=start
-    )
+    listing_ids, bounded = _ordered_ids(params, sql, counts=counts, start=start)
     return SearchResults(
         params=params,
         listing_ids=listing_ids,

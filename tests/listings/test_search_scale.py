@@ -109,7 +109,8 @@ def test_every_facet_is_counted_in_one_query_without_its_own_filter(catalogue):
     with CaptureQueriesContext(connection) as captured:
         results = _run("q=network&cpc_section=H&deal_type=assignment")
     facet_queries = [query["sql"] for query in captured.captured_queries if "MATERIALIZED" in query["sql"]]
-    assert len(facet_queries) == 1
+    # The first partition alone, then the others: each query counts every facet.
+    assert len(facet_queries) == 2
     params = results.params
     assert results.total == search.entries_matching(params).count()
     # The oracle: each facet counted by the ORM over the matches without its own filter.
@@ -271,25 +272,37 @@ def test_a_probe_of_the_matches_settles_a_count_without_counting_to_the_limit(ca
     assert search._match_count(sql) == (5, False)
 
 
-def test_a_second_sample_goes_on_where_the_first_stopped_and_counts_each_row_once(user, monkeypatch):
-    # Forty entries over sixteen partitions: some partition holds several, so the second sample
-    # starts inside the partition where the first stopped.
-    for number in range(40):
+def _in_first_partition() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM listings_listingsearchentry_00")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("stops_inside", [True, False])
+def test_a_second_sample_goes_on_where_the_first_stopped_and_counts_each_row_once(user, monkeypatch, stops_inside):
+    # The first sample reads the first partition alone. Enough entries that it holds three: the
+    # first sample then either stops inside it (and the second goes on after its last row there)
+    # or reads it whole (and the second reads the whole index instead).
+    number = 0
+    while _in_first_partition() < 3 and number < 400:
         make_listing(
             seller=user,
             title=f"Sensor array {number}",
             deal_types=["assignment"] if number % 3 else ["exclusive_licence", "assignment"],
             rights=[make_right(registration_number=str(6200001 + number), cpc_symbols=["G01D5/00"])],
         )
+        number += 1
     exact = _run("q=sensor&deal_type=assignment")
-    assert exact.total == 40
-    monkeypatch.setattr(search, "SAMPLE_ROWS", 3)
+    assert exact.total == number
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 1 if stops_inside else 3)
     with CaptureQueriesContext(connection) as captured:
         resumed = _run("q=sensor&deal_type=assignment")
     samples = [query["sql"] for query in captured.captured_queries if "MATERIALIZED" in query["sql"]]
     assert len(samples) == 2
-    assert "e.ctid >" in samples[1]
-    assert resumed.total == 40
+    assert "listingsearchentry_00" in samples[0] and "listingsearchentry_01" not in samples[0]
+    assert ("e.ctid >" in samples[1]) == stops_inside
+    assert ("listingsearchentry_00" in samples[1]) == stops_inside
+    assert resumed.total == number
     assert not resumed.total_is_estimate
     for name in search.SearchParams.FACETS:
         assert _counts(resumed, name) == _counts(exact, name), name
@@ -325,3 +338,29 @@ def test_bounded_ranking_with_filters_takes_filtered_title_matches_first(catalog
     assert set(results.listing_ids) <= matching
     # Every match is a candidate: those the title scan missed come from the top-up.
     assert set(results.listing_ids) == matching
+
+
+@pytest.mark.parametrize("query", ["q=sensor", "q=sensor&deal_type=assignment"])
+def test_ranking_reads_the_first_partition_alone_first_and_ranks_the_same_candidates(user, monkeypatch, query):
+    number = 0
+    while _in_first_partition() < 3 and number < 400:
+        make_listing(
+            seller=user,
+            title=f"Sensor array {number}",
+            deal_types=["assignment"],
+            rights=[make_right(registration_number=str(6300001 + number))],
+        )
+        number += 1
+    params = search.params_parse(QueryDict(query))
+    sql = search._sql(params, today=date.today())
+    whole = search._bounded_ranking(sql, start=0)
+    for candidates in (2, 3, number):
+        # Fewer candidates than the first partition holds, as many, and more: the same ones.
+        monkeypatch.setattr(search, "RANK_CANDIDATES", candidates)
+        expected = search._bounded_ranking(sql, start=0)
+        with CaptureQueriesContext(connection) as captured:
+            first = search._bounded_ranking(sql, start=0, first_partition_first=True)
+        assert first == expected
+        assert "listingsearchentry_00 e" in captured.captured_queries[0]["sql"]
+        assert len(captured) == (1 if candidates <= 3 else 2)
+    assert set(whole) <= set(search.entries_matching(params).values_list("pk", flat=True))
