@@ -24,8 +24,11 @@ How a page stays fast at a million listings (measured by `make bench`, see bench
   last one whole and the last one up to its highest block, and is scaled by that share (this
   needs synchronize_seqscans=off, set with the server's other settings in
   marketplace/devstack.py, and no parallel scans), and the second read starts after that row.
-  When facet filters narrow a sampled set to a count the sample cannot place, 2,000 matches
-  are read first (MATCH_PROBE_ROWS) and counted to the limit only when they cannot. The page
+  The first sample reads the first partition alone (planning and starting a scan cost more the
+  more partitions it spans); when that partition holds fewer rows than the sample needs, the
+  second read is of the whole index instead. When facet filters narrow a sampled set to a count
+  the sample cannot place, 2,000 matches are read first (MATCH_PROBE_ROWS) and counted to the
+  limit only when they cannot. The page
   with no search and no filter reads exact counts that triggers keep (ListingSearchFacetCount),
   and so does a facet whose only narrowing is its own filter, and its total when one value is
   chosen.
@@ -34,7 +37,8 @@ How a page stays fast at a million listings (measured by `make bench`, see bench
   at a million rows, so the page ranks a bounded candidate set: up to RANK_CANDIDATES matches
   whose title matches (a separate, small title-only tsvector with its own GIN index), topped up
   with other matches, and says so ("best matches first"); sorting by newest, price or term still
-  covers every match.
+  covers every match. When the matches are many, the first partition's title matches are read
+  alone first.
 """
 
 from __future__ import annotations
