@@ -104,8 +104,10 @@ def number_display(
     return right.number_display
 
 
+@lru_cache(maxsize=20_000)
 def public_name(*, display_name: str, organisation: str, email: str) -> str:
-    """User.public_name, from the three fields it reads."""
+    """User.public_name, from the three fields it reads (remembered like number_display: a page's
+    twenty sellers come back page after page, and building a User costs more than the card)."""
     return User(display_name=display_name, organisation=organisation, email=email).public_name
 
 

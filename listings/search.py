@@ -670,30 +670,29 @@ def _term_band_boundaries(today: date) -> list[date]:
     return sorted(term_boundary(today, limit) for limit in years)
 
 
-def _term_band(expiry: date, *, today: date) -> str | None:
-    """The remaining-term band an expiry date falls in today, as term_band_sql draws them."""
-    for band, (_, low, high) in TERM_BANDS.items():
-        if low is not None and expiry < term_boundary(today, low):
-            continue
-        if high is not None and expiry >= term_boundary(today, high):
-            continue
-        return band
-    return None
-
-
 def _term_band_totals(
     months: dict[str, int], days: dict[str, int], *, cut_months: set[str], today: date
 ) -> dict[str, int]:
     """The entries per remaining-term band: a month no band boundary falls in lies wholly in the
-    band of its first day and counts whole; a month a boundary cuts counts day by day."""
+    band of its first day and counts whole; a month a boundary cuts counts day by day. Dates are
+    compared as ISO text, which sorts as the dates do."""
+    bands = [
+        (
+            band,
+            term_boundary(today, low).isoformat() if low is not None else None,
+            term_boundary(today, high).isoformat() if high is not None else None,
+        )
+        for band, (_, low, high) in TERM_BANDS.items()
+    ]
     totals: dict[str, int] = {}
-    whole = ((date.fromisoformat(f"{month}-01"), count) for month, count in months.items() if month not in cut_months)
-    cut = ((date.fromisoformat(day), count) for day, count in days.items())
-    for expiry, count in [*whole, *cut]:
-        band = _term_band(expiry, today=today)
-        if band is not None and count:
-            totals[band] = totals.get(band, 0) + count
-    return totals
+    whole = ((f"{month}-01", count) for month, count in months.items() if month not in cut_months)
+    for expiry, count in [*whole, *days.items()]:
+        # The band as term_band_sql draws it: from its low boundary, up to before its high one.
+        for band, low, high in bands:
+            if (low is None or expiry >= low) and (high is None or expiry < high):
+                totals[band] = totals.get(band, 0) + count
+                break
+    return {band: total for band, total in totals.items() if total}
 
 
 def _ordered_ids(params: SearchParams, sql: _Sql, *, counts: _Counts, start: int) -> tuple[list[int], bool]:
