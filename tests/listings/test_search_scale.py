@@ -299,7 +299,8 @@ def test_a_second_sample_goes_on_where_the_first_stopped_and_counts_each_row_onc
         resumed = _run("q=sensor&deal_type=assignment")
     samples = [query["sql"] for query in captured.captured_queries if "MATERIALIZED" in query["sql"]]
     assert len(samples) == 2
-    assert "listingsearchentry_00" in samples[0] and "listingsearchentry_01" not in samples[0]
+    assert "listingsearchentry_00" in samples[0]
+    assert "listingsearchentry_01" not in samples[0]
     assert ("e.ctid >" in samples[1]) == stops_inside
     assert ("listingsearchentry_00" in samples[1]) == stops_inside
     assert resumed.total == number
