@@ -176,16 +176,11 @@ def _search_query(q: str) -> SearchQuery | None:
     return SearchQuery(q, search_type="websearch", config="english")
 
 
-def _query_is_empty(query: SearchQuery) -> bool:
+def _query_is_empty(q: str) -> bool:
     """True when the text holds no searchable word (only operators or stop words)."""
-    sql, sql_params = query.as_sql(_compiler(), connection)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT numnode({sql})", sql_params)
+        cursor.execute(f"SELECT numnode({_TSQUERY})", {"q": q})
         return cursor.fetchone()[0] == 0
-
-
-def _compiler() -> Any:
-    return ListingSearchEntry.objects.all().query.get_compiler(using="default")
 
 
 def _band_filter(queryset: QuerySet[ListingSearchEntry], params: SearchParams, *, skip: str = "") -> Any:
@@ -766,8 +761,7 @@ def _bounded_ranking(sql: _Sql, *, start: int, first_partition_first: bool = Fal
 
 
 def search_run(params: SearchParams) -> SearchResults:
-    query = _search_query(params.q)
-    if query is not None and _query_is_empty(query):
+    if params.q and _query_is_empty(params.q):
         params.notices.append("Your search has no words to look for; showing every listing.")
         params.q = ""
         if params.sort == "relevance":
