@@ -28,10 +28,9 @@ How a page stays fast at a million listings (measured by `make bench`, see bench
   more partitions it spans); when that partition holds fewer rows than the sample needs, the
   second read is of the whole index instead. When facet filters narrow a sampled set to a count
   the sample cannot place, 2,000 matches are read first (MATCH_PROBE_ROWS) and counted to the
-  limit only when they cannot. The page
-  with no search and no filter reads exact counts that triggers keep (ListingSearchFacetCount),
-  and so does a facet whose only narrowing is its own filter, and its total when one value is
-  chosen.
+  limit only when they cannot. The page with no search and no filter reads exact counts that
+  triggers keep (ListingSearchFacetCount), and so does a facet whose only narrowing is its own
+  filter, and its total when one value is chosen.
 - Ranking. Up to EXACT_RANK_LIMIT matches are ranked exactly (ts_rank_cd over the weighted
   document, about 15 microseconds a match). Above that, ranking every match costs up to seconds
   at a million rows, so the page ranks a bounded candidate set: up to RANK_CANDIDATES matches
