@@ -175,13 +175,6 @@ def _search_query(q: str) -> SearchQuery | None:
     return SearchQuery(q, search_type="websearch", config="english")
 
 
-def _query_is_empty(q: str) -> bool:
-    """True when the text holds no searchable word (only operators or stop words)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT numnode({_TSQUERY})", {"q": q})
-        return cursor.fetchone()[0] == 0
-
-
 def _band_filter(queryset: QuerySet[ListingSearchEntry], params: SearchParams, *, skip: str = "") -> Any:
     today = timezone.localdate()
     if skip != "price" and params.price:
@@ -338,6 +331,8 @@ class _Counts:
     total_is_estimate: bool
     # The partitions of the index (0 when no sample was read).
     partitions: int = 0
+    # True when the text query holds no searchable word (only operators or stop words).
+    wordless: bool = False
 
 
 def _counts(sql: _Sql, *, today: date, known_total: int | None = None) -> _Counts:
@@ -372,6 +367,9 @@ def _counts(sql: _Sql, *, today: date, known_total: int | None = None) -> _Count
     sample = _sample(
         where, failed, term_code, values, limit=min(SAMPLE_ROWS, EXACT_COUNT_LIMIT) + 1, first=0, through=0
     )
+    if sample.meta.get("_words") == 0:
+        # Nothing to look for, so nothing matched: the page is the one without a query.
+        return _Counts(facets=sample.facets, estimated=set(), total=0, total_is_estimate=False, wordless=True)
     if not sample.complete and not _surely_above(sample.rows, scale=sample.scale):
         if sample.stopped and sample.last is not None:
             # Read on from where the sample stopped, up to EXACT_COUNT_LIMIT + 1 rows in all.
@@ -526,6 +524,9 @@ def _sample(
                 branch += " AND e.ctid > %(after)s::tid"
             branches.append(branch)
         source = " UNION ALL ".join(f"({branch})" for branch in branches)
+    # With a text query, whether it holds any word (a query of only stop words or operators
+    # matches nothing): asked here rather than in a query of its own.
+    words = f"UNION ALL SELECT '_words', '', numnode({_TSQUERY}), 0, NULL" if "q" in values else ""
     query = f"""
         WITH u AS MATERIALIZED (SELECT * FROM ({source}) AS s LIMIT %(limit)s)
         SELECT 'code', c.code::text,
@@ -541,6 +542,7 @@ def _sample(
         UNION ALL SELECT '_part', part::regclass::text, (max(ctid)::text::point)[0]::bigint + 1,
             pg_relation_size(part) / current_setting('block_size')::bigint, max(ctid)::text FROM u GROUP BY part
         UNION ALL SELECT '_parts', '', count(*), 0, NULL FROM pg_inherits WHERE inhparent = '{_TABLE}'::regclass
+        {words}
     """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(query, values)
@@ -760,11 +762,6 @@ def _bounded_ranking(sql: _Sql, *, start: int, first_partition_first: bool = Fal
 
 
 def search_run(params: SearchParams) -> SearchResults:
-    if params.q and _query_is_empty(params.q):
-        params.notices.append("Your search has no words to look for; showing every listing.")
-        params.q = ""
-        if params.sort == "relevance":
-            params.sort = "newest"
     today = timezone.localdate()
     sql = _sql(params, today=today)
     if not sql.base and len(sql.filters) <= 1:
@@ -789,6 +786,12 @@ def search_run(params: SearchParams) -> SearchResults:
             )
     else:
         counts = _counts(sql, today=today)
+        if counts.wordless:
+            params.notices.append("Your search has no words to look for; showing every listing.")
+            params.q = ""
+            if params.sort == "relevance":
+                params.sort = "newest"
+            return search_run(params)
     total = counts.total
     pages = max(1, -(-min(total, MAX_PAGE * PAGE_SIZE) // PAGE_SIZE))
     bounded_relevance = params.sort == "relevance" and bool(params.q) and total > EXACT_RANK_LIMIT

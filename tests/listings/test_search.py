@@ -188,6 +188,15 @@ def test_a_query_of_only_operators_shows_everything_with_a_notice(client, catalo
 
     assert response.context["results"].total == 4
     assert "no words to look for" in response.content.decode()
+    assert response.context["results"].params.sort == "newest"
+
+
+def test_whether_a_query_holds_words_is_asked_by_the_counting_query(client, catalogue):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("listings:search"), {"q": "neural"}).status_code == 200
+    numnode = [query["sql"] for query in captured.captured_queries if "numnode" in query["sql"]]
+    assert numnode
+    assert all("MATERIALIZED" in sql for sql in numnode)
 
 
 def test_a_very_long_query_is_cut_with_a_notice(client, catalogue):
