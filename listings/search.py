@@ -815,6 +815,12 @@ def search_run(params: SearchParams) -> SearchResults:
     )
 
 
+_BAND_ORDER = {
+    "price": {band: position for position, band in enumerate(PRICE_BANDS)},
+    "term": {band: position for position, band in enumerate(TERM_BANDS)},
+}
+
+
 def _facets(
     params: SearchParams, raw: dict[str, dict[str, int]], *, estimated: set[str]
 ) -> dict[str, list[FacetValue]]:
@@ -849,7 +855,10 @@ def _facets(
         if name in {"cpc_class", "nice"}:
             values.sort(key=lambda item: (-item.count, item.value))
             values = values[:15]
-        elif name not in {"price", "term"}:
+        elif name in _BAND_ORDER:
+            # Bands read in their own order (cheapest first, shortest term first).
+            values.sort(key=lambda item: _BAND_ORDER[name].get(item.value, len(_BAND_ORDER[name])))
+        else:
             values.sort(key=lambda item: (-item.count, item.label))
         facets[name] = values
     return facets

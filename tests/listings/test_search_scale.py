@@ -105,6 +105,28 @@ def test_the_front_page_reads_the_kept_counts(catalogue):
     assert not results.facets_are_estimate
 
 
+@pytest.mark.parametrize("query", ["", "q=network", "q=network&price=over_1m"])
+def test_price_and_term_bands_are_listed_in_their_own_order(catalogue, user, query):
+    today = date.today()
+    for number, years in enumerate([30, 12, 7, 1]):
+        make_listing(
+            seller=user,
+            title="Network gear",
+            asking_price=[5_000_000, None, 500_000, 500_000_000][number],
+            price_mode="on_request" if number == 1 else "fixed",
+            rights=[
+                make_right(
+                    registration_number=str(6500001 + number), expiry_date=today.replace(year=today.year + years)
+                )
+            ],
+        )
+    results = _run(query)
+    for facet, bands in (("price", search.PRICE_BANDS), ("term", search.TERM_BANDS)):
+        shown = [value.value for value in results.facets[facet]]
+        assert shown == [band for band in bands if band in shown], facet
+        assert len(shown) >= 2, facet
+
+
 def test_every_facet_is_counted_in_one_query_without_its_own_filter(catalogue):
     with CaptureQueriesContext(connection) as captured:
         results = _run("q=network&cpc_section=H&deal_type=assignment")
