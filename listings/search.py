@@ -252,8 +252,13 @@ class FacetValue:
         """The count as a page shows it: an estimate is rounded and marked with "~"."""
         if not self.is_estimate:
             return f"{self.count:,}"
-        magnitude = 10 ** max(0, len(str(self.count)) - 2)
-        return f"~{round(self.count / magnitude) * magnitude:,}"
+        return f"~{estimate_rounded(self.count):,}"
+
+
+def estimate_rounded(count: int) -> int:
+    """An estimated count to the two significant figures its precision supports."""
+    magnitude = 10 ** max(0, len(str(count)) - 2)
+    return round(count / magnitude) * magnitude
 
 
 @dataclass
@@ -268,6 +273,11 @@ class SearchResults:
     facets_are_estimate: bool = False
     # True when relevance ranked a bounded candidate set rather than every match.
     ranking_is_bounded: bool = False
+
+    @property
+    def total_display(self) -> str:
+        """The total as the page's heading shows it: an estimate rounded like the facet counts."""
+        return f"{estimate_rounded(self.total) if self.total_is_estimate else self.total:,}"
 
 
 # --- Running a search: raw SQL over the index, a fixed number of queries per page --------------

@@ -167,6 +167,14 @@ def test_above_the_exact_limit_counts_are_marked_estimates_and_ranking_is_bounde
     assert not newest.ranking_is_bounded
 
 
+def test_the_page_shows_an_estimated_total_rounded_and_marked(client, catalogue, monkeypatch):
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 2)
+    page = client.get("/listings/", {"q": "network"}).content.decode()
+    total = _run("q=network").total_display
+    assert f"About {total} listings" in page
+    assert ">estimate</span>" in page
+
+
 def test_below_the_limit_ranking_is_exact_and_nothing_is_estimated(catalogue):
     results = _run("q=accelerator")
     assert not results.ranking_is_bounded
@@ -178,6 +186,12 @@ def test_below_the_limit_ranking_is_exact_and_nothing_is_estimated(catalogue):
 def test_an_estimate_is_shown_rounded_and_marked():
     assert search.FacetValue("a", "A", 12_345, False, is_estimate=True).count_display == "~12,000"
     assert search.FacetValue("a", "A", 12_345, False).count_display == "12,345"
+    results = search.SearchResults(
+        params=search.SearchParams(), listing_ids=[], total=133_897, total_is_estimate=True, facets={}, pages=25
+    )
+    assert results.total_display == "130,000"
+    results.total_is_estimate = False
+    assert results.total_display == "133,897"
 
 
 def test_one_filter_alone_keeps_its_own_facet_exact(catalogue, monkeypatch):
