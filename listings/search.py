@@ -68,7 +68,7 @@ from listings.search_codes import (
     value_code,
 )
 
-__all__ = ["PRICE_BANDS", "TERM_BANDS", "term_boundary"]
+__all__ = ["PRICE_BANDS", "TERM_BANDS"]
 
 # Longer queries are cut: nobody types more, and the parser's cost grows with the length.
 MAX_QUERY_LENGTH = 300

@@ -16,6 +16,7 @@ from listings import search, services
 from listings.classification import facet_labels_forget
 from listings.models import ListingSearchEntry
 from listings.models.search import ListingSearchFacetCount
+from listings.search_codes import term_boundary
 from listings.search_index import search_entries_refresh
 from tests.factories import make_listing, make_right
 
@@ -266,9 +267,9 @@ def test_the_remaining_term_bands_count_the_days_of_a_month_a_boundary_cuts(user
     today = date.today()
     expiries = []
     for years in (5, 10, 15):
-        boundary = search.term_boundary(today, years)
+        boundary = term_boundary(today, years)
         expiries += [boundary - timedelta(days=1), boundary, boundary + timedelta(days=1), boundary.replace(day=1)]
-    expiries += [today + timedelta(days=40), search.term_boundary(today, 7), search.term_boundary(today, 30)]
+    expiries += [today + timedelta(days=40), term_boundary(today, 7), term_boundary(today, 30)]
     for number, expiry in enumerate(expiries):
         make_listing(seller=user, rights=[make_right(registration_number=str(6200001 + number), expiry_date=expiry)])
     front = _counts(_run(), "term")
@@ -314,20 +315,32 @@ def _in_first_partition() -> int:
         return cursor.fetchone()[0]
 
 
+def _sensors_until_the_first_partition_holds(user, count: int, *, first_number: int, deal_types) -> int:
+    """Listings titled "Sensor array n" (deal types by n) until the first partition of the search
+    index, which a first sample reads alone, holds `count`; how many were made."""
+    number = 0
+    while _in_first_partition() < count and number < 400:
+        make_listing(
+            seller=user,
+            title=f"Sensor array {number}",
+            deal_types=deal_types(number),
+            rights=[make_right(registration_number=str(first_number + number), cpc_symbols=["G01D5/00"])],
+        )
+        number += 1
+    return number
+
+
 @pytest.mark.parametrize("stops_inside", [True, False])
 def test_a_second_sample_goes_on_where_the_first_stopped_and_counts_each_row_once(user, monkeypatch, stops_inside):
     # The first sample reads the first partition alone. Enough entries that it holds three: the
     # first sample then either stops inside it (and the second goes on after its last row there)
     # or reads it whole (and the second reads the whole index instead).
-    number = 0
-    while _in_first_partition() < 3 and number < 400:
-        make_listing(
-            seller=user,
-            title=f"Sensor array {number}",
-            deal_types=["assignment"] if number % 3 else ["exclusive_licence", "assignment"],
-            rights=[make_right(registration_number=str(6200001 + number), cpc_symbols=["G01D5/00"])],
-        )
-        number += 1
+    number = _sensors_until_the_first_partition_holds(
+        user,
+        3,
+        first_number=6200001,
+        deal_types=lambda n: ["assignment"] if n % 3 else ["exclusive_licence", "assignment"],
+    )
     exact = _run("q=sensor&deal_type=assignment")
     assert exact.total == number
     monkeypatch.setattr(search, "SAMPLE_ROWS", 1 if stops_inside else 3)
@@ -379,15 +392,9 @@ def test_bounded_ranking_with_filters_takes_filtered_title_matches_first(catalog
 
 @pytest.mark.parametrize("query", ["q=sensor", "q=sensor&deal_type=assignment"])
 def test_ranking_reads_the_first_partition_alone_first_and_ranks_the_same_candidates(user, monkeypatch, query):
-    number = 0
-    while _in_first_partition() < 3 and number < 400:
-        make_listing(
-            seller=user,
-            title=f"Sensor array {number}",
-            deal_types=["assignment"],
-            rights=[make_right(registration_number=str(6300001 + number))],
-        )
-        number += 1
+    number = _sensors_until_the_first_partition_holds(
+        user, 3, first_number=6300001, deal_types=lambda n: ["assignment"]
+    )
     params = search.params_parse(QueryDict(query))
     sql = search._sql(params, today=date.today())
     whole = search._bounded_ranking(sql, start=0)
