@@ -87,7 +87,7 @@ MAX_PAGE = 500
 # Up to EXACT_RANK_LIMIT matches, relevance ranks every match; above, this many candidates.
 EXACT_RANK_LIMIT = 2_000
 RANK_CANDIDATES = 500
-# With facet filters, the title matches read for candidates before the filters are applied.
+# The title matches read for candidates before the query's other words and the filters are checked.
 TITLE_SCAN_ROWS = 5_000
 BOUNDED_RANKING_NOTICE = (
     "More than {limit:,} listings match: the best {candidates:,} matches are ranked first "
@@ -737,21 +737,20 @@ def _bounded_ranking(sql: _Sql, *, start: int, first_partition_first: bool = Fal
     here, which spares the database a join back to the index. With `first_partition_first`, the
     title matches of the first partition are read alone first, and the whole index only when they
     are too few (its first rows are the same ones, so the candidates are the same either way)."""
-    values = dict(sql.values, candidates=RANK_CANDIDATES)
+    values = dict(sql.values, candidates=RANK_CANDIDATES, title_rows=TITLE_SCAN_ROWS)
     # The publication time as epoch seconds: parsing a thousand timestamps costs more than the sort.
     columns = f"e.listing_id, ts_rank_cd(e.document, {_TSQUERY}), date_part('epoch', e.published_at)"
+    # A title match must still match the whole document: "network -neural" matches a title
+    # without "neural" whose abstract has it. The facet filters, too, apply to the rows read.
+    checks = " AND ".join([f"e.document @@ {_TSQUERY}", *sql.filters.values()])
 
     # Every fragment of these queries is ours; user input travels as parameters.
     def titles(table: str) -> str:
-        if not sql.filters:
-            return f"SELECT {columns} FROM {table} e WHERE {sql.where(titles_only=True)}"  # noqa: S608
-        # The title matches are read first and the facet filters applied to them, up to
-        # TITLE_SCAN_ROWS: left to itself, the planner intersects the small title index with the
-        # facet index, whose lists for a common value cost more than reading the titles' rows.
-        values["title_rows"] = TITLE_SCAN_ROWS
+        # The title matches are read first, up to TITLE_SCAN_ROWS, and the checks applied to them:
+        # left to itself, the planner intersects the small title index with the document's or a
+        # facet's, whose lists for a common term or value cost more than reading the titles' rows.
         titled = f"SELECT e.* FROM {table} e WHERE {sql.where(titles_only=True, skip_filters=True)}"  # noqa: S608
-        filters = " AND ".join(sql.filters.values())
-        return f"SELECT {columns} FROM ({titled} LIMIT %(title_rows)s) AS e WHERE {filters}"  # noqa: S608
+        return f"SELECT {columns} FROM ({titled} LIMIT %(title_rows)s) AS e WHERE {checks}"  # noqa: S608
 
     others = f"SELECT {columns} FROM {_TABLE} e WHERE {sql.where()}"  # noqa: S608
     queries = [titles(_TABLE), others]

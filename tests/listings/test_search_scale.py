@@ -390,6 +390,24 @@ def test_bounded_ranking_with_filters_takes_filtered_title_matches_first(catalog
     assert set(results.listing_ids) == matching
 
 
+def test_bounded_ranking_shows_no_title_match_whose_document_has_an_excluded_word(catalogue, user, monkeypatch):
+    monkeypatch.setattr(search, "EXACT_RANK_LIMIT", 1)
+    routers = [
+        make_listing(
+            seller=user,
+            title=f"Network router {number}",
+            rights=[make_right(registration_number=f"640000{number}", title="Network router", abstract="A router.")],
+        )
+        for number in (1, 2)
+    ]
+    # "Wireless network antenna" has "network" and no "neural" in its title, and "neural" in its
+    # abstract: the query excludes it although its title alone would match.
+    results = _run("q=network+-neural")
+    assert results.ranking_is_bounded
+    assert results.total == 2
+    assert sorted(results.listing_ids) == sorted(listing.pk for listing in routers)
+
+
 @pytest.mark.parametrize("query", ["q=sensor", "q=sensor&deal_type=assignment"])
 def test_ranking_reads_the_first_partition_alone_first_and_ranks_the_same_candidates(user, monkeypatch, query):
     number = _sensors_until_the_first_partition_holds(
