@@ -32,12 +32,13 @@ How a page stays fast at a million listings (measured by `make bench`, see bench
   triggers keep (ListingSearchFacetCount), and so does a facet whose only narrowing is its own
   filter, and its total when one value is chosen.
 - Ranking. Up to EXACT_RANK_LIMIT matches are ranked exactly (ts_rank_cd over the weighted
-  document, about 15 microseconds a match). Above that, ranking every match costs up to seconds
-  at a million rows, so the page ranks a bounded candidate set: up to RANK_CANDIDATES matches
-  whose title matches (a separate, small title-only tsvector with its own GIN index), topped up
-  with other matches, and says so ("best matches first"); sorting by newest, price or term still
-  covers every match. When the matches are many, the first partition's title matches are read
-  alone first.
+  document, about 15 microseconds a match); when the first partition's matches show them to be
+  that few, the read of the whole index that counts them ranks them too. Above that, ranking
+  every match costs up to seconds at a million rows, so the page ranks a bounded candidate set:
+  up to RANK_CANDIDATES matches whose title matches (a separate, small title-only tsvector with
+  its own GIN index), topped up with other matches, and says so ("best matches first"); sorting
+  by newest, price or term still covers every match. When the matches are many, the first
+  partition's title matches are read alone first.
 """
 
 from __future__ import annotations
@@ -343,11 +344,20 @@ class _Counts:
     partitions: int = 0
     # True when the text query holds no searchable word (only operators or stop words).
     wordless: bool = False
+    # The page of listing ids in relevance order, when the counting read ranked every match
+    # (see _counts); None when it did not.
+    ranked: list[int] | None = None
+    ranked_start: int = 0
 
 
-def _counts(sql: _Sql, *, today: date, known_total: int | None = None) -> _Counts:
+def _counts(sql: _Sql, *, today: date, known_total: int | None = None, rank_start: int | None = None) -> _Counts:
     """Facet counts and the total, in one query over the materialised union set (see the module
     docstring), plus an exact count when only that can tell whether the total is within the limit.
+
+    With `rank_start` (a relevance-ordered page's first position), when the first partition's
+    matches put the whole within EXACT_RANK_LIMIT, the read of the whole index that counts them
+    also ranks them and returns the page: it holds every match already, so a ranking query would
+    only find and read them again.
 
     Each row of the set carries its facet codes and `failed`, the facet id of the one filter it
     fails (0 when it passes them all): a row counts for every facet when it passes, and only for
@@ -398,11 +408,23 @@ def _counts(sql: _Sql, *, today: date, known_total: int | None = None) -> _Count
             # The first partition held fewer rows than the sample: read the whole index instead,
             # up to EXACT_COUNT_LIMIT + 1 rows (planning the partitioned table costs less than
             # planning its other partitions one by one, and the first partition's few rows again).
-            sample = _sample(where, failed, term_code, values, limit=EXACT_COUNT_LIMIT + 1)
+            # Each partition holds an even share of the matches, so the first one's tell whether
+            # all of them are few enough to be ranked in the same read.
+            rank = rank_start is not None and sample.matches * sample.meta["_parts"] <= EXACT_RANK_LIMIT
+            sample = _sample(
+                where, failed, term_code, values, limit=EXACT_COUNT_LIMIT + 1, rank_start=rank_start if rank else None
+            )
     partitions = sample.meta["_parts"]
     if sample.complete:
+        ranked = sample.ranked if sample.ranked is not None and sample.matches <= EXACT_RANK_LIMIT else None
         return _Counts(
-            facets=sample.facets, estimated=set(), total=sample.matches, total_is_estimate=False, partitions=partitions
+            facets=sample.facets,
+            estimated=set(),
+            total=sample.matches,
+            total_is_estimate=False,
+            partitions=partitions,
+            ranked=ranked,
+            ranked_start=rank_start or 0,
         )
     scale = sample.scale
     scaled = {
@@ -447,6 +469,8 @@ class _Sample:
     through: int
     # (partition number, row position) of the last row read, where a further sample goes on.
     last: tuple[int, str] | None = None
+    # The requested page of the matches in relevance order (see _sample's rank_start).
+    ranked: list[int] | None = None
 
     @property
     def rows(self) -> int:
@@ -509,6 +533,7 @@ def _sample(
     first: int = 0,
     through: int | None = None,
     after: tuple[int, str] | None = None,
+    rank_start: int | None = None,
 ) -> _Sample:
     """The first `limit` rows of the union set in partitions `first` to `through` (the whole index
     when None), read in turn as the whole index is (and, with `after`, only the rows of the first
@@ -516,12 +541,24 @@ def _sample(
     per facet code in one query. Rows are grouped by their stored codes first (a few thousand
     rows hold a few hundred distinct code lists), and only the groups are unnested (in the select
     list, not a lateral function scan, which would set up a scan per row); the remaining-term
-    band, which depends on the day, is counted on its own."""
+    band, which depends on the day, is counted on its own. With `rank_start`, the matches are
+    also ranked as _ordered_ids ranks them, and the page from that position is returned."""
     # Every fragment of this query is ours; user input travels as parameters. Which rows count is
     # an aggregate's FILTER rather than a WHERE: with a WHERE the planner expects a few dozen rows
     # and sorts the thousands of codes to group them, where hashing them costs a third.
     values = dict(values, limit=limit)
-    select = f"SELECT e.facet_codes AS codes, e.expiry_date, {failed} AS failed, e.tableoid AS part, e.ctid FROM"
+    columns = f"e.facet_codes AS codes, e.expiry_date, {failed} AS failed, e.tableoid AS part, e.ctid"
+    ranking = ""
+    if rank_start is not None:
+        # Only the matches are ranked: the rows failing a filter are counted, never shown.
+        rank = f"ts_rank_cd(e.document, {_TSQUERY})"
+        rank = rank if failed == "0" else f"CASE WHEN {failed} = 0 THEN {rank} END"
+        columns += f", e.listing_id, e.published_at, {rank} AS rank"
+        values.update(rank_start=rank_start, rank_end=rank_start + PAGE_SIZE)
+        ranking = """UNION ALL SELECT 'rank', r.listing_id::text, r.place, 0, NULL FROM (
+            SELECT u.listing_id, row_number() OVER (ORDER BY u.rank DESC, u.published_at DESC, u.listing_id) AS place
+            FROM u WHERE u.failed = 0) AS r WHERE r.place > %(rank_start)s AND r.place <= %(rank_end)s"""
+    select = f"SELECT {columns} FROM"
     if through is None:
         # The whole index, as the partitioned table.
         source = f"{select} {_TABLE} e WHERE {where}"
@@ -553,6 +590,7 @@ def _sample(
             pg_relation_size(part) / current_setting('block_size')::bigint, max(ctid)::text FROM u GROUP BY part
         UNION ALL SELECT '_parts', '', count(*), 0, NULL FROM pg_inherits WHERE inhparent = '{_TABLE}'::regclass
         {words}
+        {ranking}
     """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(query, values)
@@ -561,8 +599,11 @@ def _sample(
     meta: dict[str, int] = {}
     parts: dict[str, tuple[int, int]] = {}
     last: tuple[int, str] | None = None
+    places: dict[int, int] = {}
     for kind, key, count, pages, position in rows:
-        if kind == "code":
+        if kind == "rank":
+            places[int(count)] = int(key)
+        elif kind == "code":
             # A row without a code, or a code none of whose rows counts, is no facet value.
             decoded = code_decode(int(key)) if key is not None and count else None
             if decoded is not None:
@@ -575,7 +616,8 @@ def _sample(
         else:
             meta[kind] = int(count or 0)
     last_partition = meta["_parts"] - 1 if through is None else through
-    return _Sample(facets=facets, meta=meta, parts=parts, limit=limit, through=last_partition, last=last)
+    ranked = [places[place] for place in sorted(places)] if rank_start is not None else None
+    return _Sample(facets=facets, meta=meta, parts=parts, limit=limit, through=last_partition, last=last, ranked=ranked)
 
 
 def _sample_coverage(parts: dict[str, tuple[int, int]], *, partitions: int) -> float:
@@ -710,6 +752,8 @@ def _ordered_ids(params: SearchParams, sql: _Sql, *, counts: _Counts, start: int
             # of the matches), it is read alone first, sparing the planning of the others.
             first_alone = counts.total >= counts.partitions * RANK_CANDIDATES * 2 > 0
             return _bounded_ranking(sql, start=start, first_partition_first=first_alone), True
+        if counts.ranked is not None and counts.ranked_start == start:
+            return counts.ranked, False
         query = f"""
             SELECT e.listing_id FROM {_TABLE} e WHERE {sql.where()}
             ORDER BY ts_rank_cd(e.document, {_TSQUERY}) DESC, e.published_at DESC, e.listing_id
@@ -794,7 +838,9 @@ def search_run(params: SearchParams) -> SearchResults:
                 total_is_estimate=False,
             )
     else:
-        counts = _counts(sql, today=today)
+        # A relevance-ordered page may be ranked by the counting read (see _counts).
+        rank_start = (params.page - 1) * PAGE_SIZE if params.q and params.sort == "relevance" else None
+        counts = _counts(sql, today=today, rank_start=rank_start)
         if counts.wordless:
             params.notices.append("Your search has no words to look for; showing every listing.")
             params.q = ""

@@ -238,6 +238,30 @@ def test_queries_per_page_stay_fixed_with_filters_and_a_query(client, user, cata
     assert count("q=network&kind=patent&price=over_1m") == first
 
 
+@pytest.mark.parametrize("query", ["q=network", "q=network+neural&page=2", "q=network&deal_type=assignment"])
+def test_the_counting_read_ranks_few_matches_as_the_ranking_query_does(catalogue, user, monkeypatch, query):
+    monkeypatch.setattr(search, "PAGE_SIZE", 2)
+    for number in range(7100001, 7100005):
+        make_listing(
+            seller=user,
+            title="Network neural network" if number % 2 else "Storage shelf",
+            deal_types=["assignment"],
+            rights=[make_right(registration_number=str(number), title="Network hub", abstract="A network network.")],
+        )
+    with CaptureQueriesContext(connection) as captured:
+        results = _run(query)
+    assert not results.ranking_is_bounded
+    assert not any("ORDER BY ts_rank_cd" in executed["sql"] for executed in captured.captured_queries)
+    # The same page as the ranking query gives.
+    sql = search._sql(results.params, today=date.today())
+    counts = search._counts(sql, today=date.today())
+    assert counts.ranked is None
+    start = (results.params.page - 1) * search.PAGE_SIZE
+    expected, _ = search._ordered_ids(results.params, sql, counts=counts, start=start)
+    assert len(expected) == 2
+    assert results.listing_ids == expected
+
+
 def test_ranking_is_bounded_above_its_own_limit_while_counts_stay_exact(catalogue, monkeypatch):
     monkeypatch.setattr(search, "EXACT_RANK_LIMIT", 2)
     monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
