@@ -30,7 +30,9 @@ How a page stays fast at a million listings (measured by `make bench`, see bench
   the sample cannot place, 2,000 matches are read first (MATCH_PROBE_ROWS) and counted to the
   limit only when they cannot. The page with no search and no filter reads exact counts that
   triggers keep (ListingSearchFacetCount), and so does a facet whose only narrowing is its own
-  filter, and its total when one value is chosen.
+  filter. A page filtered on one value of a coded facet and nothing else (all trademarks) reads
+  the counts triggers keep among that value's entries (ListingSearchFacetPairCount): exact,
+  whatever their size, without reading an entry.
 - Ranking. Up to EXACT_RANK_LIMIT matches are ranked exactly (ts_rank_cd over the weighted
   document, about 15 microseconds a match); when the first partition's matches show them to be
   that few, the read of the whole index that counts them ranks them too. Above that, ranking
@@ -674,42 +676,57 @@ def _exact_count(sql: _Sql) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _global_counts(*, today: date) -> dict[str, dict[str, int]]:
-    """The exact counts over the whole index that triggers keep (ListingSearchFacetCount), with
-    the remaining-term bands for today summed from the kept expiry counts (_term_band_totals)."""
-    counts: dict[str, dict[str, int]] = {name: {} for name in [*SearchParams.FACETS, "_total"]}
+_FacetCounts = dict[str, dict[str, int]]
+
+
+def _kept_counts(*, today: date, code: int | None = None) -> tuple[_FacetCounts, _FacetCounts]:
+    """The exact counts that triggers keep: over the whole index (ListingSearchFacetCount), and
+    with `code`, among the entries holding that facet value (ListingSearchFacetPairCount; empty
+    without it), in one query. The remaining-term bands for today are summed from the kept expiry
+    counts (_term_band_totals)."""
     boundaries = _term_band_boundaries(today)
     # The days of every month a band boundary falls in, and whole months elsewhere.
     cut_months = sorted({day.isoformat()[:7] for day in boundaries})
+    facets = [*[name for name in SearchParams.FACETS if name != "term"], "_total"]
     values: dict[str, Any] = {
-        # The kept facets by name, so that the unique (facet, value) index finds them among the
-        # thousands of expiry days.
-        "facets": [*[name for name in counts if name != "term"], "expiry_month"],
+        # The kept facets by name, so that the unique indexes find them among the thousands of
+        # expiry days.
+        "facets": [*facets, "expiry_month"],
         # Each cut month's days as a range of ISO dates ("-32" sorts after its last day).
         "month_starts": [f"{month}-01" for month in cut_months],
         "month_ends": [f"{month}-32" for month in cut_months],
+        "code": code,
     }
-    query = (
-        "SELECT c.facet, c.value, c.count FROM listings_listingsearchfacetcount c "
-        "WHERE c.facet = ANY(%(facets)s) AND c.count <> 0 "
-        "UNION ALL SELECT d.facet, d.value, d.count "
-        "FROM unnest(%(month_starts)s::text[], %(month_ends)s::text[]) AS m(low, high), "
-        "LATERAL (SELECT c.facet, c.value, c.count FROM listings_listingsearchfacetcount c "
-        "  WHERE c.facet = 'expiry' AND c.value >= m.low AND c.value < m.high AND c.count <> 0) AS d"
-    )
-    months: dict[str, int] = {}
-    days: dict[str, int] = {}
+
+    # Every fragment is ours; the values travel as parameters. The first column says whose counts
+    # a row holds: "" the whole index's, "pair" the chosen value's.
+    def counted(whose: str, table: str, condition: str) -> str:
+        return f"""
+            SELECT '{whose}', c.facet, c.value, c.count FROM {table} c
+            WHERE {condition} c.facet = ANY(%(facets)s) AND c.count <> 0
+            UNION ALL SELECT '{whose}', d.facet, d.value, d.count
+            FROM unnest(%(month_starts)s::text[], %(month_ends)s::text[]) AS m(low, high), LATERAL (
+                SELECT c.facet, c.value, c.count FROM {table} c
+                WHERE {condition} c.facet = 'expiry' AND c.value >= m.low AND c.value < m.high AND c.count <> 0
+            ) AS d
+        """  # noqa: S608
+
+    query = counted("", "listings_listingsearchfacetcount", "")
+    if code is not None:
+        query += " UNION ALL " + counted("pair", "listings_listingsearchfacetpaircount", "c.code = %(code)s AND")
+    kept: dict[str, _FacetCounts] = {
+        whose: {name: {} for name in [*facets, "expiry", "expiry_month"]} for whose in ("", "pair")
+    }
     with connection.cursor() as cursor:
         cursor.execute(query, values)
-        for facet, value, count in cursor.fetchall():
-            if facet == "expiry_month":
-                months[value] = int(count)
-            elif facet == "expiry":
-                days[value] = int(count)
-            elif facet in counts:
-                counts[facet][value] = int(count)
-    counts["term"] = _term_band_totals(months, days, cut_months=set(cut_months), today=today)
-    return counts
+        for whose, facet, value, count in cursor.fetchall():
+            kept[whose][facet][value] = int(count)
+
+    def summed(found: _FacetCounts) -> _FacetCounts:
+        months, days = found.pop("expiry_month"), found.pop("expiry")
+        return {**found, "term": _term_band_totals(months, days, cut_months=set(cut_months), today=today)}
+
+    return summed(kept[""]), summed(kept["pair"]) if code is not None else {}
 
 
 def _term_band_boundaries(today: date) -> list[date]:
@@ -820,23 +837,32 @@ def search_run(params: SearchParams) -> SearchResults:
     if not sql.base and len(sql.filters) <= 1:
         # Nothing narrows the catalogue but at most one facet filter: that facet's own counts
         # are the catalogue's, which triggers keep exact.
-        exact = _global_counts(today=today)
-        if sql.filters:
-            only = next(iter(sql.filters))
-            chosen = [str(value) for value in getattr(params, only)]
-            # One value chosen: its kept count is the total (with several, an entry holding two of
-            # them, a portfolio's, would be counted twice).
-            known = exact[only].get(chosen[0], 0) if len(chosen) == 1 else None
-            counts = _counts(sql, today=today, known_total=known)
-            counts.facets[only] = exact[only]
-            counts.estimated.discard(only)
-        else:
+        only = next(iter(sql.filters), None)
+        chosen = [str(value) for value in getattr(params, only)] if only is not None else []
+        # One value of a coded facet chosen: triggers keep the counts among its entries too.
+        code = value_code(only, chosen[0]) if only in _CODED_FACETS and len(chosen) == 1 else None
+        exact, among = _kept_counts(today=today, code=code)
+        if only is None:
             counts = _Counts(
                 facets={name: exact[name] for name in SearchParams.FACETS},
                 estimated=set(),
                 total=exact["_total"].get("", 0),
                 total_is_estimate=False,
             )
+        elif code is not None:
+            counts = _Counts(
+                facets={**{name: among[name] for name in SearchParams.FACETS}, only: exact[only]},
+                estimated=set(),
+                total=exact[only].get(chosen[0], 0),
+                total_is_estimate=False,
+            )
+        else:
+            # One value chosen: its kept count is the total (with several, an entry holding two of
+            # them, a portfolio's, would be counted twice).
+            known = exact[only].get(chosen[0], 0) if len(chosen) == 1 else None
+            counts = _counts(sql, today=today, known_total=known)
+            counts.facets[only] = exact[only]
+            counts.estimated.discard(only)
     else:
         # A relevance-ordered page may be ranked by the counting read (see _counts).
         rank_start = (params.page - 1) * PAGE_SIZE if params.q and params.sort == "relevance" else None

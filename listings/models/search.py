@@ -84,3 +84,24 @@ class ListingSearchFacetCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facet}={self.value}: {self.count}"
+
+
+class ListingSearchFacetPairCount(models.Model):
+    """Exact counts of every facet value among the entries holding one facet value (by its code,
+    listings.search_codes): what a page filtered on that one value shows for the other facets,
+    which would otherwise be estimated from a sample of hundreds of thousands of entries.
+
+    Kept by the same statement-level triggers as ListingSearchFacetCount (migration 0010), with the
+    same facets and values, "expiry" and "expiry_month" included; the entries holding the code are
+    counted in ListingSearchFacetCount itself."""
+
+    code = models.IntegerField()
+    facet = models.CharField(max_length=16)
+    value = models.CharField(max_length=32)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["code", "facet", "value"], name="search_facet_pair_count_once")]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.facet}={self.value}: {self.count}"

@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from listings import search, services
 from listings.classification import facet_labels_forget
 from listings.models import ListingSearchEntry
-from listings.models.search import ListingSearchFacetCount
-from listings.search_codes import term_boundary
+from listings.models.search import ListingSearchFacetCount, ListingSearchFacetPairCount
+from listings.search_codes import code_decode, term_boundary
 from listings.search_index import search_entries_refresh
 from tests.factories import make_listing, make_right
 
@@ -95,6 +95,76 @@ def test_triggers_keep_the_global_facet_counts_exact(catalogue):
     search_entries_refresh()
     again = {(row.facet, row.value): row.count for row in ListingSearchFacetCount.objects.all() if row.count}
     assert again == stored
+
+
+def _brute_force_pair_counts() -> dict[tuple[int, str, str], int]:
+    counts: dict[tuple[int, str, str], int] = {}
+    for entry in ListingSearchEntry.objects.all():
+        values = [code_decode(code) for code in entry.facet_codes]
+        if entry.expiry_date is not None:
+            day = entry.expiry_date.isoformat()
+            values += [("expiry", day), ("expiry_month", day[:7])]
+        for code in entry.facet_codes:
+            for facet, value in filter(None, values):
+                counts[code, facet, value] = counts.get((code, facet, value), 0) + 1
+    return counts
+
+
+def _stored_pair_counts() -> dict[tuple[int, str, str], int]:
+    rows = ListingSearchFacetPairCount.objects.all()
+    return {(row.code, row.facet, row.value): row.count for row in rows if row.count}
+
+
+def test_triggers_keep_the_counts_among_each_values_entries_exact(catalogue, user):
+    assert _stored_pair_counts() == _brute_force_pair_counts()
+    # A new listing, a withdrawn one, one whose facets change and one rewritten unchanged.
+    make_listing(seller=user, title="Solar cell", rights=[make_right(registration_number="6500001")])
+    services.listing_withdraw(listing=catalogue[0], acting_user=catalogue[0].seller)
+    ListingSearchEntry.objects.filter(pk=catalogue[1].pk).update(deal_types=["assignment"], verified=True)
+    search_entries_refresh(listing_ids=[catalogue[0].pk, catalogue[1].pk, catalogue[2].pk])
+    assert _stored_pair_counts() == _brute_force_pair_counts()
+    # Rebuilding everything writes every entry again and changes no count.
+    before = _stored_pair_counts()
+    search_entries_refresh()
+    assert _stored_pair_counts() == before
+    ListingSearchEntry.objects.all().delete()
+    assert _stored_pair_counts() == {}
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["kind=patent", "cpc_section=H", "cpc_class=G06", "deal_type=assignment", "price=over_1m", "status=in_force"],
+)
+def test_a_page_filtered_on_one_value_reads_exact_counts_and_no_entry_to_count(catalogue, user, monkeypatch, query):
+    today = date.today()
+    for number, years in enumerate([1, 7, 12, 30]):
+        make_listing(
+            seller=user,
+            title=f"Network relay {number}",
+            rights=[
+                make_right(
+                    registration_number=str(6600001 + number),
+                    cpc_symbols=["H04L49/00"],
+                    expiry_date=today + timedelta(days=365 * years),
+                )
+            ],
+        )
+    # Limits that would make any counted page an estimate.
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 1)
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 1)
+    with CaptureQueriesContext(connection) as captured:
+        results = _run(query)
+    assert not any("MATERIALIZED" in executed["sql"] for executed in captured.captured_queries)
+    assert results.total == search.entries_matching(results.params).count()
+    assert not results.total_is_estimate
+    assert not results.facets_are_estimate
+    # Each facet counted as its filter would narrow the page, its own facet without its filter.
+    chosen = query.split("=")[0]
+    for name in search.SearchParams.FACETS:
+        for value in results.facets[name]:
+            narrowed = QueryDict(query if name != chosen else "", mutable=True)
+            narrowed.appendlist(name, value.value)
+            assert value.count == search.entries_matching(search.params_parse(narrowed)).count(), (name, value)
 
 
 def test_the_front_page_reads_the_kept_counts(catalogue):
@@ -197,7 +267,9 @@ def test_an_estimate_is_shown_rounded_and_marked():
 
 def test_one_filter_alone_keeps_its_own_facet_exact(catalogue, monkeypatch):
     monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 2)
-    results = _run("cpc_section=H")
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 1)
+    # Two values: no kept counts among the entries holding either, so the others are sampled.
+    results = _run("cpc_section=H&cpc_section=G")
     assert _counts(results, "cpc_section") == {"G": 2, "H": 3}
     assert not any(value.is_estimate for value in results.facets["cpc_section"])
     assert results.facets_are_estimate  # the others are counted from a sample
