@@ -25,8 +25,9 @@ PRICE_BANDS: dict[str, tuple[str, int | None, int | None]] = {
     "over_1m": ("Over 1 million", 1_000_000, None),
     "on_request": ("Price on request", None, None),
 }
+# A right whose term has ended has no remaining term: it is in no band (the status says expired).
 TERM_BANDS: dict[str, tuple[str, int | None, int | None]] = {
-    "under_5": ("Under 5 years", None, 5),
+    "under_5": ("Under 5 years", 0, 5),
     "5_10": ("5 to 10 years", 5, 10),
     "10_15": ("10 to 15 years", 10, 15),
     "over_15": ("Over 15 years", 15, None),

@@ -80,7 +80,7 @@ SEARCH_PARAMETERS = [
     OpenApiParameter("nice", OpenApiTypes.INT, many=True, explode=True, description="Nice class, 1 to 45."),
     _many("deal_type", list(DealType.values), "Deal type offered."),
     _many("price", list(search.PRICE_BANDS), "Price band (major units)."),
-    _many("term", list(search.TERM_BANDS), "Remaining term band."),
+    _many("term", list(search.TERM_BANDS), "Remaining term band (a right whose term has ended is in none)."),
     OpenApiParameter("verified", OpenApiTypes.STR, enum=["1"], description="1: only verified listings."),
     OpenApiParameter("sort", OpenApiTypes.STR, enum=list(search.SORTS), description="Order of the results."),
     OpenApiParameter("page", OpenApiTypes.INT, description=f"From 1; {search.PAGE_SIZE} results a page."),
