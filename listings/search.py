@@ -905,6 +905,10 @@ _BAND_ORDER = {
 def _facets(
     params: SearchParams, raw: dict[str, dict[str, int]], *, estimated: set[str]
 ) -> dict[str, list[FacetValue]]:
+    """Each facet's values to show: those with a count, and always the chosen ones, with a count of
+    0 when nothing matches them, so that a filter in force can be seen and taken off."""
+    selected: dict[str, set[str]] = {name: {str(v) for v in getattr(params, name)} for name in SearchParams.FACETS}
+    shown = {name: set(raw[name]) | selected[name] for name in SearchParams.FACETS}
     labels: dict[str, dict[str, str]] = {
         "kind": dict(Kind.choices),
         "jurisdiction": {code: code for code in Jurisdiction.values},
@@ -914,28 +918,29 @@ def _facets(
         "term": {band: label for band, (label, _, _) in TERM_BANDS.items()},
     }
     cpc_labels, nice_labels = facet_labels(
-        symbols=sorted(set(raw["cpc_section"]) | set(raw["cpc_class"])), nice=sorted(int(n) for n in raw["nice"])
+        symbols=sorted(shown["cpc_section"] | shown["cpc_class"]), nice=sorted(int(n) for n in shown["nice"])
     )
-    labels["cpc_section"] = {s: f"{s} {cpc_labels.get(s, '')}".strip() for s in raw["cpc_section"]}
-    labels["cpc_class"] = {c: f"{c} {cpc_labels.get(c, '')}".strip() for c in raw["cpc_class"]}
-    labels["nice"] = {n: f"{n} {nice_labels.get(int(n), '')[:50]}".strip() for n in raw["nice"]}
-    selected: dict[str, set[str]] = {name: {str(v) for v in getattr(params, name)} for name in SearchParams.FACETS}
+    labels["cpc_section"] = {s: f"{s} {cpc_labels.get(s, '')}".strip() for s in shown["cpc_section"]}
+    labels["cpc_class"] = {c: f"{c} {cpc_labels.get(c, '')}".strip() for c in shown["cpc_class"]}
+    labels["nice"] = {n: f"{n} {nice_labels.get(int(n), '')[:50]}".strip() for n in shown["nice"]}
     facets = {}
-    for name, counts in raw.items():
+    for name in SearchParams.FACETS:
+        counts = raw[name]
         values = [
             FacetValue(
                 value=value,
                 label=labels[name].get(value, value),
-                count=count,
+                count=counts.get(value, 0),
                 selected=value in selected[name],
                 is_estimate=name in estimated,
             )
-            for value, count in counts.items()
-            if count or value in selected[name]
+            for value in shown[name]
+            if counts.get(value) or value in selected[name]
         ]
         if name in {"cpc_class", "nice"}:
+            # The fifteen largest, and every chosen one however small.
             values.sort(key=lambda item: (-item.count, item.value))
-            values = values[:15]
+            values = [value for position, value in enumerate(values) if position < 15 or value.selected]
         elif name in _BAND_ORDER:
             # Bands read in their own order (cheapest first, shortest term first).
             values.sort(key=lambda item: _BAND_ORDER[name].get(item.value, len(_BAND_ORDER[name])))

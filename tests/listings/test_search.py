@@ -162,6 +162,42 @@ def test_cpc_nice_price_and_term_facets(client, catalogue):
     assert set(titles(short_term)) == {"Solid-state battery electrolyte", "JAVA trademark"}
 
 
+def test_a_chosen_value_stays_listed_and_checked_when_nothing_matches_it(client, catalogue):
+    # Nothing about Java runs over fifteen years, and no Java listing has a CPC class.
+    response = client.get(reverse("listings:search"), {"q": "java", "term": "over_15", "cpc_class": "G06"})
+
+    assert titles(response) == []
+    facets = response.context["results"].facets
+    assert [(value.value, value.count, value.selected) for value in facets["cpc_class"]] == [("G06", 0, True)]
+    assert ("over_15", 0, True) in [(value.value, value.count, value.selected) for value in facets["term"]]
+    html = response.content.decode()
+    assert 'name="term" value="over_15"' in html
+    assert 'name="cpc_class" value="G06"' in html
+
+
+def test_a_chosen_class_beyond_the_fifteen_largest_stays_listed(client, user):
+    # Sixteen classes with more listings than the one chosen.
+    for number in range(16):
+        for copy in range(2):
+            make_listing(
+                seller=user,
+                title=f"Relay {number}",
+                rights=[
+                    make_right(
+                        registration_number=str(6800001 + number * 2 + copy), cpc_symbols=[f"H{number:02d}Q1/00"]
+                    )
+                ],
+            )
+    make_listing(
+        seller=user, title="Relay", rights=[make_right(registration_number="6800100", cpc_symbols=["A01B1/00"])]
+    )
+
+    shown = client.get(reverse("listings:search"), {"cpc_class": "A01"}).context["results"].facets["cpc_class"]
+
+    assert len(shown) == 16
+    assert [(value.value, value.count, value.selected) for value in shown][-1] == ("A01", 1, True)
+
+
 def test_sorts(client, catalogue):
     cheapest = client.get(reverse("listings:search"), {"sort": "price_asc"})
     dearest = client.get(reverse("listings:search"), {"sort": "price_desc"})
