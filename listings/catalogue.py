@@ -211,6 +211,16 @@ _US_GRANT_KINDS = {
 }
 
 
+# How PatentsView exports write a missing abstract.
+_PATENTSVIEW_MISSING = {"None", "NULL"}
+
+
+def _patentsview_text(value: str | None) -> str:
+    """A PatentsView text cell, "" where the export says the value is missing."""
+    text = " ".join((value or "").replace('"', " ").split())
+    return "" if text in _PATENTSVIEW_MISSING else text
+
+
 def read_patentsview(path: Path) -> Iterator[CatalogueRow | RejectedRow]:
     """PatentsView exports: number, grant date, title, abstract (no filing date, no assignee)."""
     as_of = _file_time(path)
@@ -238,7 +248,7 @@ def read_patentsview(path: Path) -> Iterator[CatalogueRow | RejectedRow]:
                 jurisdiction="US",
                 registration_number=number,
                 title=title,
-                abstract=" ".join((raw.get("patent_abstract") or "").replace('"', " ").split()),
+                abstract=_patentsview_text(raw.get("patent_abstract")),
                 grant_date=grant,
                 expiry_date=expiry,
                 source="PatentsView API export",
