@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from listings import following, portfolio, search, selectors, services
+from listings import following, portfolio, search, selectors, services, similar
 from listings.forms import DocumentForm, ListingTermsForm, RightClaimForm
 from listings.models import Follow, ImportJob, ListingState
 
@@ -187,6 +187,10 @@ def listing_detail(request: HttpRequest, listing_id: int) -> HttpResponse:
             "documents": selectors.documents_visible_to(user=request.user, listing=listing),
             "is_seller": request.user.is_authenticated and listing.seller_id == request.user.pk,
             "is_watched": selectors.is_watched(user=request.user, listing=listing),
+            # Only a public listing is in the search index, which similar listings come from.
+            "similar": selectors.listing_cards(listing_ids=similar.similar_listing_ids(listing_id=listing.pk))
+            if listing.is_public
+            else [],
         },
     )
 
