@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import html
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -158,6 +159,12 @@ def _open_text(path: Path) -> io.TextIOBase:
 # --- Readers ------------------------------------------------------------------------------------
 
 
+def _export_text(value: str | None) -> str:
+    """A text cell of an office or portal export: the exports carry HTML character references
+    ("&quot;CNT&quot;", "35&deg;", "&#8220;home plate&#8221;"), which mean the characters."""
+    return " ".join(html.unescape(value or "").split())
+
+
 def read_nasa_portfolio(path: Path) -> Iterator[CatalogueRow | RejectedRow]:
     """NASA's licensable portfolio: granted patents and pending applications, offered for licence."""
     as_of = _file_time(path)
@@ -169,8 +176,8 @@ def read_nasa_portfolio(path: Path) -> Iterator[CatalogueRow | RejectedRow]:
                 kind="patent",
                 sub_kind="invention",
                 jurisdiction="US",
-                title=(raw.get("Title") or "").strip(),
-                abstract=(raw.get("Abstract") or "").strip(),
+                title=_export_text(raw.get("Title")),
+                abstract=_export_text(raw.get("Abstract")),
                 source="NASA technology portfolio (2014 export)",
                 as_of=as_of,
                 seller_email="licensing@nasa.demo.ip-marketplace.local",
@@ -217,7 +224,8 @@ _PATENTSVIEW_MISSING = {"None", "NULL"}
 
 def _patentsview_text(value: str | None) -> str:
     """A PatentsView text cell, "" where the export says the value is missing."""
-    text = " ".join((value or "").replace('"', " ").split())
+    text = _export_text(value).replace('"', " ")
+    text = " ".join(text.split())
     return "" if text in _PATENTSVIEW_MISSING else text
 
 
@@ -234,7 +242,7 @@ def read_patentsview(path: Path) -> Iterator[CatalogueRow | RejectedRow]:
                 yield RejectedRow(line, str(error), raw)
                 continue
             grant = _date(raw.get("patent_date", ""))
-            title = " ".join((raw.get("patent_title") or "").split())
+            title = _export_text(raw.get("patent_title"))
             if not title:
                 yield RejectedRow(line, "The row has no title.", raw)
                 continue
@@ -287,8 +295,8 @@ def read_google_patents(path: Path) -> Iterator[CatalogueRow | RejectedRow]:
                 yield RejectedRow(line, str(error), raw)
                 continue
             filing = _date(raw.get("filing/creation date", ""), "%m/%d/%Y", "%Y-%m-%d")
-            assignee = " ".join((raw.get("assignee") or "").split())
-            title = " ".join((raw.get("title") or "").split())
+            assignee = _export_text(raw.get("assignee"))
+            title = _export_text(raw.get("title"))
             if not title:
                 yield RejectedRow(line, "The row has no title.", raw)
                 continue

@@ -377,6 +377,10 @@ def test_the_real_exports_are_imported_whole(client, seller, django_capture_on_c
     assert all(reason for reason in ImportRejection.objects.values_list("reason", flat=True))
     # PatentsView writes a missing abstract as "None" or "NULL": it is read as missing.
     assert not Right.objects.filter(abstract__in=["None", "NULL"]).exists()
+    # The exports' HTML character references ("&quot;", "&#8220;", "&deg;") are read as the characters.
+    for reference in ("&quot;", "&amp;", "&#", "&deg;"):
+        assert not Right.objects.filter(abstract__contains=reference).exists(), reference
+        assert not Right.objects.filter(title__contains=reference).exists(), reference
 
 
 # --- Bad files: a clear message, nothing stored, nothing created -----------------------------------
