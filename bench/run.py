@@ -23,7 +23,9 @@ Steps, in one run:
 4. Latency: every query of the mix (at least 40, in classes) is requested PASSES times, one at a
    time; server-side times come from gunicorn's access log (%(D)s, microseconds in the worker).
 5. Throughput: 8 concurrent clients cycle through the mix for --seconds, then the trivial endpoint
-   for the same time, against the same server.
+   for the same time, against the same server. Meanwhile the CPU time of the web server's
+   processes, of PostgreSQL's and of the clients is read from /proc (on Linux), and reported per
+   request: where a results page's cost lies, against the trivial request's.
 6. Print a table and write bench/results/latest.json.
 """
 
@@ -241,6 +243,51 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
+# The processes whose CPU time a throughput run reports, by what their command line holds.
+CPU_GROUPS = (("web server", "gunicorn"), ("PostgreSQL", "postgres"))
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """The CPU time (user and system) used so far by the machine's gunicorn and PostgreSQL
+    processes and by this one (the clients), by group; {} where /proc cannot tell (not Linux)."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    groups = {name: 0.0 for name, _ in CPU_GROUPS} | {"clients": 0.0}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # the process ended meanwhile
+        # Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        if int(entry.name) == os.getpid():
+            groups["clients"] += seconds
+            continue
+        for name, marker in CPU_GROUPS:
+            if marker in command:
+                groups[name] += seconds
+                break
+    return groups
+
+
+def _measured(port: int, paths: list[tuple[str, str]], seconds: float) -> tuple[float, dict[str, float]]:
+    """Requests per second of a throughput run, and the CPU milliseconds per request of each
+    group of processes while it ran (empty where /proc cannot tell)."""
+    before = _cpu_seconds()
+    started = time.monotonic()
+    rps = _throughput(port, paths, seconds)
+    requests = rps * (time.monotonic() - started)
+    after = _cpu_seconds()
+    cpu = {name: round((after[name] - before[name]) / requests * 1000, 2) for name in after if requests}
+    return rps, cpu
+
+
 def _throughput(port: int, paths: list[tuple[str, str]], seconds: float) -> float:
     stop = time.monotonic() + seconds
     done = [0]
@@ -409,8 +456,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"==> Throughput: {CLIENTS} clients for {options.seconds:.0f} s on the results page, then the trivial one"
         )
-        page_rps = _throughput(options.port, paths, options.seconds)
-        trivial_rps = _throughput(options.port, [("/bench/trivial/", "trivial")], options.seconds)
+        page_rps, page_cpu = _measured(options.port, paths, options.seconds)
+        trivial_rps, trivial_cpu = _measured(options.port, [("/bench/trivial/", "trivial")], options.seconds)
     finally:
         _server_stop(server)
 
@@ -436,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
             "results_page_rps": round(page_rps, 1),
             "trivial_rps": round(trivial_rps, 1),
             "share": round(page_rps / trivial_rps, 3) if trivial_rps else None,
+            # CPU milliseconds per request by group of processes ({} where /proc cannot tell).
+            "cpu_ms_per_request": {"results_page": page_cpu, "trivial": trivial_cpu},
         },
         "server": f"gunicorn marketplace.wsgi, {options.workers} sync workers, "
         "bench.settings (production settings plus the trivial URL)",
@@ -463,6 +512,12 @@ def _print_table(result: dict[str, Any]) -> None:
         f"Throughput ({throughput['clients']} clients): results page {throughput['results_page_rps']:.1f}/s, "
         f"trivial {throughput['trivial_rps']:.1f}/s, share {throughput['share']:.1%} (target 10%: {verdict})"
     )
+    cpu = throughput.get("cpu_ms_per_request") or {}
+    for label, key in (("results page", "results_page"), ("trivial", "trivial")):
+        if cpu.get(key):
+            groups = cpu[key]
+            parts = ", ".join(f"{name} {value:.2f}" for name, value in groups.items())
+            print(f"CPU ms per request, {label}: {parts}; {sum(groups.values()):.2f} in all")
     print(f"Written: {RESULTS_DIR / 'latest.json'}")
 
 

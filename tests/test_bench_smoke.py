@@ -91,3 +91,17 @@ def test_the_catalogue_build_recreates_every_search_index_on_every_partition(tra
     catalogue._indexes_check()
 
     assert _search_indexes() == before
+
+
+def test_the_cpu_time_of_the_clients_web_server_and_database_is_read_by_group():
+    from bench import run
+
+    before = run._cpu_seconds()
+    if not before:
+        pytest.skip("/proc cannot tell CPU times on this system")
+    sum(number * number for number in range(300_000))  # some CPU time of this process: the clients
+    after = run._cpu_seconds()
+
+    assert set(after) == {"web server", "PostgreSQL", "clients"}
+    assert all(after[name] >= before[name] >= 0 for name in after)
+    assert after["PostgreSQL"] > 0  # the test database's server has run queries
