@@ -230,6 +230,8 @@ def listing_search(request: HttpRequest) -> HttpResponse:
             "facet_groups": [
                 (name, FACET_TITLES.get(name, name), values) for name, values in results.facets.items() if values
             ],
+            # The filters in force, counted on the button that opens them on a phone.
+            "active_filters": sum(len(getattr(params, name)) for name in search.SearchParams.FACETS) + params.verified,
             "query_string": _query_without(request, "page"),
             "canonical_query": search.params_query_string(params),
         },
