@@ -64,7 +64,8 @@ def similar_listing_ids(*, listing_id: int, limit: int = SIMILAR_LISTINGS) -> li
         shares = dict(zip(row[2] or [], row[3] or [], strict=False))
         distinctive = [word for word in words if shares.get(word, 0.0) < DISTINCTIVE_SHARE]
         found: list[int] = []
-        for choosing in (distinctive, words):
+        # The distinctive words choose first, then every word (once, when they are all distinctive).
+        for choosing in [distinctive, words] if distinctive != words else [words]:
             if len(found) >= limit or not choosing:
                 continue
             found += _ranked(
