@@ -30,6 +30,8 @@ DISTINCTIVE_SHARE = 0.005
 CLASS_BONUS = 0.6
 
 _TABLE = "listings_listingsearchentry"
+# The table whose statistics tell how common a title word is: the index's first partition.
+_SAMPLE_TABLE = f"{_TABLE}_00"
 # The classification facets whose values make listings alike.
 _CLASS_FACETS = (facet_id("cpc_class"), facet_id("nice"))
 
@@ -52,7 +54,7 @@ def similar_listing_ids(*, listing_id: int, limit: int = SIMILAR_LISTINGS) -> li
                 AND s.attname = 'title_document'
             WHERE e.listing_id = %(listing_id)s
             """,  # noqa: S608 - the table name is ours
-            {"listing_id": listing_id, "sample": f"{_TABLE}_00"},
+            {"listing_id": listing_id, "sample": _SAMPLE_TABLE},
         )
         row = cursor.fetchone()
         if row is None:

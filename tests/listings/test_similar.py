@@ -45,6 +45,26 @@ def test_similar_listings_share_words_and_classes_best_first(listings):
     assert listings["bat"].pk not in found
 
 
+def test_a_word_most_titles_hold_does_not_choose_candidates_before_the_rarer_ones(listings, monkeypatch):
+    # Statistics in which every title holds "carbon": the rarer words choose first, so the
+    # transistor (sharing "nanotube") comes before the newer racket (sharing only "carbon").
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE similar_titles (title_document tsvector)")
+        cursor.execute(
+            "INSERT INTO similar_titles SELECT to_tsvector('english', 'carbon fibre ' || n) "
+            "FROM generate_series(1, 300) AS n"
+        )
+        cursor.execute("ANALYZE similar_titles")
+    monkeypatch.setattr(similar, "_SAMPLE_TABLE", "similar_titles")
+    found = similar.similar_listing_ids(listing_id=listings["growth"].pk)
+    assert found == [listings[name].pk for name in ("substrate", "transistor", "racket", "soot")]
+
+    # Without statistics every word chooses alike, and the newer racket goes first.
+    monkeypatch.setattr(similar, "_SAMPLE_TABLE", "no_such_table")
+    found = similar.similar_listing_ids(listing_id=listings["growth"].pk)
+    assert found == [listings[name].pk for name in ("substrate", "racket", "transistor", "soot")]
+
+
 def test_the_newest_of_the_same_class_fill_in_when_no_word_is_shared(listings):
     # No other title has "baseball", "bat", "cork" or "core"; the racket is in the same class.
     assert similar.similar_listing_ids(listing_id=listings["bat"].pk) == [listings["racket"].pk]
