@@ -48,12 +48,21 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+def _pages(browser, live_server, *, width: int, height: int):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": height})
     # Generous: a loaded two-core machine can take seconds to serve a page; timings are not what
     # these tests check.
     context.set_default_timeout(30_000)
-    page = context.new_page()
-    yield page
+    yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    yield from _pages(browser, live_server, width=1280, height=900)
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A page at a phone's width."""
+    yield from _pages(browser, live_server, width=390, height=844)

@@ -10,15 +10,6 @@ from tests.factories import UserFactory, make_listing, make_right
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def test_the_filters_open_from_a_button_and_narrow_the_results(phone):
     seller = UserFactory()
     make_listing(seller=seller, title="Battery electrode patent", rights=[make_right(registration_number="7100001")])
