@@ -224,8 +224,7 @@ _PATENTSVIEW_MISSING = {"None", "NULL"}
 
 def _patentsview_text(value: str | None) -> str:
     """A PatentsView text cell, "" where the export says the value is missing."""
-    text = _export_text(value).replace('"', " ")
-    text = " ".join(text.split())
+    text = " ".join(_export_text(value).replace('"', " ").split())
     return "" if text in _PATENTSVIEW_MISSING else text
 
 
