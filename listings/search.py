@@ -857,8 +857,9 @@ def search_run(params: SearchParams) -> SearchResults:
                 total_is_estimate=False,
             )
         else:
-            # One value chosen: its kept count is the total (with several, an entry holding two of
-            # them, a portfolio's, would be counted twice).
+            # Several values, or a remaining-term band (which has no code): the others are
+            # sampled. One band's kept count is its total (with several values, an entry holding
+            # two of them, a portfolio's, would be counted twice).
             known = exact[only].get(chosen[0], 0) if len(chosen) == 1 else None
             counts = _counts(sql, today=today, known_total=known)
             counts.facets[only] = exact[only]
