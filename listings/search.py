@@ -683,7 +683,9 @@ def _kept_counts(*, today: date, code: int | None = None) -> tuple[_FacetCounts,
     """The exact counts that triggers keep: over the whole index (ListingSearchFacetCount), and
     with `code`, among the entries holding that facet value (ListingSearchFacetPairCount; empty
     without it), in one query. The remaining-term bands for today are summed from the kept expiry
-    counts (_term_band_totals)."""
+    counts in the same query: a month no band boundary falls in lies wholly in the band of its
+    first day and counts whole; a month a boundary cuts counts day by day. Returning the months and
+    days instead costs more to read and sum than the summing costs the database."""
     boundaries = _term_band_boundaries(today)
     # The days of every month a band boundary falls in, and whole months elsewhere.
     cut_months = sorted({day.isoformat()[:7] for day in boundaries})
@@ -691,12 +693,27 @@ def _kept_counts(*, today: date, code: int | None = None) -> tuple[_FacetCounts,
     values: dict[str, Any] = {
         # The kept facets by name, so that the unique indexes find them among the thousands of
         # expiry days.
-        "facets": [*facets, "expiry_month"],
+        "facets": facets,
+        "cut_months": cut_months,
         # Each cut month's days as a range of ISO dates ("-32" sorts after its last day).
         "month_starts": [f"{month}-01" for month in cut_months],
         "month_ends": [f"{month}-32" for month in cut_months],
+        # Months before the first boundary's (today's) lie wholly before it: expired, in no band.
+        "first_month": cut_months[0],
         "code": code,
     }
+    # Each band as term_band_sql draws it, from its low boundary up to before its high one, with
+    # dates compared as ISO text (which sorts as the dates do): the band of the highest low
+    # boundary a day reaches, when it is below that band's high boundary.
+    cases = []
+    for number, (band, (_, low, high)) in enumerate(sorted(TERM_BANDS.items(), key=lambda item: -(item[1][1] or 0))):
+        values[f"band_low_{number}"] = term_boundary(today, low or 0).isoformat()
+        condition = f"x.day >= %(band_low_{number})s"
+        if high is not None:
+            values[f"band_high_{number}"] = term_boundary(today, high).isoformat()
+            condition += f" AND x.day < %(band_high_{number})s"
+        cases.append(f"WHEN {condition} THEN '{band}'")
+    band_of_day = f"CASE {' '.join(cases)} END"
 
     # Every fragment is ours; the values travel as parameters. The first column says whose counts
     # a row holds: "" the whole index's, "pair" the chosen value's.
@@ -704,60 +721,36 @@ def _kept_counts(*, today: date, code: int | None = None) -> tuple[_FacetCounts,
         return f"""
             SELECT '{whose}', c.facet, c.value, c.count FROM {table} c
             WHERE {condition} c.facet = ANY(%(facets)s) AND c.count <> 0
-            UNION ALL SELECT '{whose}', d.facet, d.value, d.count
-            FROM unnest(%(month_starts)s::text[], %(month_ends)s::text[]) AS m(low, high), LATERAL (
-                SELECT c.facet, c.value, c.count FROM {table} c
-                WHERE {condition} c.facet = 'expiry' AND c.value >= m.low AND c.value < m.high AND c.count <> 0
-            ) AS d
+            UNION ALL SELECT '{whose}', 'term', t.band, sum(t.count) FROM (
+                SELECT {band_of_day} AS band, x.count FROM (
+                    SELECT c.value || '-01' AS day, c.count FROM {table} c
+                    WHERE {condition} c.facet = 'expiry_month' AND c.value >= %(first_month)s
+                        AND c.value <> ALL(%(cut_months)s) AND c.count <> 0
+                    UNION ALL SELECT d.value, d.count
+                    FROM unnest(%(month_starts)s::text[], %(month_ends)s::text[]) AS m(low, high), LATERAL (
+                        SELECT c.value, c.count FROM {table} c
+                        WHERE {condition} c.facet = 'expiry' AND c.value >= m.low AND c.value < m.high
+                            AND c.count <> 0
+                    ) AS d
+                ) AS x
+            ) AS t WHERE t.band IS NOT NULL GROUP BY t.band HAVING sum(t.count) <> 0
         """  # noqa: S608
 
     query = counted("", "listings_listingsearchfacetcount", "")
     if code is not None:
         query += " UNION ALL " + counted("pair", "listings_listingsearchfacetpaircount", "c.code = %(code)s AND")
-    kept: dict[str, _FacetCounts] = {
-        whose: {name: {} for name in [*facets, "expiry", "expiry_month"]} for whose in ("", "pair")
-    }
+    kept: dict[str, _FacetCounts] = {whose: {name: {} for name in [*facets, "term"]} for whose in ("", "pair")}
     with connection.cursor() as cursor:
         cursor.execute(query, values)
         for whose, facet, value, count in cursor.fetchall():
             kept[whose][facet][value] = int(count)
-
-    def summed(found: _FacetCounts) -> _FacetCounts:
-        months, days = found.pop("expiry_month"), found.pop("expiry")
-        return {**found, "term": _term_band_totals(months, days, cut_months=set(cut_months), today=today)}
-
-    return summed(kept[""]), summed(kept["pair"]) if code is not None else {}
+    return kept[""], kept["pair"] if code is not None else {}
 
 
 def _term_band_boundaries(today: date) -> list[date]:
     """The first and the last-plus-one expiry dates of every remaining-term band today."""
     years = {limit for _, low, high in TERM_BANDS.values() for limit in (low, high) if limit is not None}
     return sorted(term_boundary(today, limit) for limit in years)
-
-
-def _term_band_totals(
-    months: dict[str, int], days: dict[str, int], *, cut_months: set[str], today: date
-) -> dict[str, int]:
-    """The entries per remaining-term band: a month no band boundary falls in lies wholly in the
-    band of its first day and counts whole; a month a boundary cuts counts day by day. Dates are
-    compared as ISO text, which sorts as the dates do."""
-    bands = [
-        (
-            band,
-            term_boundary(today, low).isoformat() if low is not None else None,
-            term_boundary(today, high).isoformat() if high is not None else None,
-        )
-        for band, (_, low, high) in TERM_BANDS.items()
-    ]
-    totals: dict[str, int] = {}
-    whole = ((f"{month}-01", count) for month, count in months.items() if month not in cut_months)
-    for expiry, count in [*whole, *days.items()]:
-        # The band as term_band_sql draws it: from its low boundary, up to before its high one.
-        for band, low, high in bands:
-            if (low is None or expiry >= low) and (high is None or expiry < high):
-                totals[band] = totals.get(band, 0) + count
-                break
-    return {band: total for band, total in totals.items() if total}
 
 
 def _ordered_ids(params: SearchParams, sql: _Sql, *, counts: _Counts, start: int) -> tuple[list[int], bool]:
@@ -903,45 +896,60 @@ _BAND_ORDER = {
 }
 
 
+# The largest values of these facets are shown (and every chosen one however small).
+_FACET_TOP = {"cpc_class": 15, "nice": 15}
+_FACET_LABELS: dict[str, dict[str, str]] = {
+    "kind": dict(Kind.choices),
+    "jurisdiction": {code: code for code in Jurisdiction.values},
+    "status": dict(Status.choices),
+    "deal_type": dict(DealType.choices),
+    "price": {band: label for band, (label, _, _) in PRICE_BANDS.items()},
+    "term": {band: label for band, (label, _, _) in TERM_BANDS.items()},
+}
+
+
 def _facets(
     params: SearchParams, raw: dict[str, dict[str, int]], *, estimated: set[str]
 ) -> dict[str, list[FacetValue]]:
     """Each facet's values to show: those with a count, and always the chosen ones, with a count of
     0 when nothing matches them, so that a filter in force can be seen and taken off."""
-    selected: dict[str, set[str]] = {name: {str(v) for v in getattr(params, name)} for name in SearchParams.FACETS}
-    shown = {name: set(raw[name]) | selected[name] for name in SearchParams.FACETS}
-    labels: dict[str, dict[str, str]] = {
-        "kind": dict(Kind.choices),
-        "jurisdiction": {code: code for code in Jurisdiction.values},
-        "status": dict(Status.choices),
-        "deal_type": dict(DealType.choices),
-        "price": {band: label for band, (label, _, _) in PRICE_BANDS.items()},
-        "term": {band: label for band, (label, _, _) in TERM_BANDS.items()},
-    }
+    shown: dict[str, dict[str, int]] = {}
+    selected: dict[str, set[str]] = {}
+    for name in SearchParams.FACETS:
+        selected[name] = {str(value) for value in getattr(params, name)}
+        counts = {value: count for value, count in raw[name].items() if count}
+        top = _FACET_TOP.get(name)
+        if top is not None and len(counts) > top:
+            # Only the values shown are labelled: a catalogue's counts hold hundreds of classes.
+            largest = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+            counts = dict(largest) | {value: counts[value] for value in selected[name] if value in counts}
+        shown[name] = counts | {value: 0 for value in selected[name] if value not in counts}
     cpc_labels, nice_labels = facet_labels(
-        symbols=sorted(shown["cpc_section"] | shown["cpc_class"]), nice=sorted(int(n) for n in shown["nice"])
+        symbols=sorted(shown["cpc_section"].keys() | shown["cpc_class"].keys()),
+        nice=sorted(int(n) for n in shown["nice"]),
     )
-    labels["cpc_section"] = {s: f"{s} {cpc_labels.get(s, '')}".strip() for s in shown["cpc_section"]}
-    labels["cpc_class"] = {c: f"{c} {cpc_labels.get(c, '')}".strip() for c in shown["cpc_class"]}
-    labels["nice"] = {n: f"{n} {nice_labels.get(int(n), '')[:50]}".strip() for n in shown["nice"]}
+    labels = {
+        **_FACET_LABELS,
+        "cpc_section": {s: f"{s} {cpc_labels.get(s, '')}".strip() for s in shown["cpc_section"]},
+        "cpc_class": {c: f"{c} {cpc_labels.get(c, '')}".strip() for c in shown["cpc_class"]},
+        "nice": {n: f"{n} {nice_labels.get(int(n), '')[:50]}".strip() for n in shown["nice"]},
+    }
     facets = {}
     for name in SearchParams.FACETS:
-        counts = raw[name]
+        is_estimate = name in estimated
         values = [
             FacetValue(
                 value=value,
                 label=labels[name].get(value, value),
-                count=counts.get(value, 0),
+                count=count,
                 selected=value in selected[name],
-                is_estimate=name in estimated,
+                is_estimate=is_estimate,
             )
-            for value in shown[name]
-            if counts.get(value) or value in selected[name]
+            for value, count in shown[name].items()
         ]
-        if name in {"cpc_class", "nice"}:
-            # The fifteen largest, and every chosen one however small.
+        if name in _FACET_TOP:
+            # Largest first.
             values.sort(key=lambda item: (-item.count, item.value))
-            values = [value for position, value in enumerate(values) if position < 15 or value.selected]
         elif name in _BAND_ORDER:
             # Bands read in their own order (cheapest first, shortest term first).
             values.sort(key=lambda item: _BAND_ORDER[name].get(item.value, len(_BAND_ORDER[name])))

@@ -2,7 +2,7 @@
 
 The front page sums its remaining-term bands from the per-day expiry counts, about fifteen
 thousand days at a million listings. With the months kept too, a band is its whole months plus
-the days of the few months a band boundary cuts (listings.search._term_band_totals): a few
+the days of the few months a band boundary cuts (listings.search._kept_counts): a few
 hundred rows instead of every day.
 """
 
