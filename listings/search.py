@@ -543,7 +543,8 @@ def _sample(
     per facet code in one query. Rows are grouped by their stored codes first (a few thousand
     rows hold a few hundred distinct code lists), and only the groups are unnested (in the select
     list, not a lateral function scan, which would set up a scan per row); the remaining-term
-    band, which depends on the day, is counted on its own. With `rank_start`, the matches are
+    band (which depends on the day), the totals and where the read stopped come from one more
+    pass, grouped by partition, band and failed filter. With `rank_start`, the matches are
     also ranked as _ordered_ids ranks them, and the page from that position is returned."""
     # Every fragment of this query is ours; user input travels as parameters. Which rows count is
     # an aggregate's FILTER rather than a WHERE: with a WHERE the planner expects a few dozen rows
@@ -557,7 +558,7 @@ def _sample(
         rank = rank if failed == "0" else f"CASE WHEN {failed} = 0 THEN {rank} END"
         columns += f", e.listing_id, e.published_at, {rank} AS rank"
         values.update(rank_start=rank_start, rank_end=rank_start + PAGE_SIZE)
-        ranking = """UNION ALL SELECT 'rank', r.listing_id::text, r.place, 0, NULL FROM (
+        ranking = """UNION ALL SELECT 'rank', r.listing_id::text, r.place, 0, NULL, 0, 0 FROM (
             SELECT u.listing_id, row_number() OVER (ORDER BY u.rank DESC, u.published_at DESC, u.listing_id) AS place
             FROM u WHERE u.failed = 0) AS r WHERE r.place > %(rank_start)s AND r.place <= %(rank_end)s"""
     select = f"SELECT {columns} FROM"
@@ -575,34 +576,42 @@ def _sample(
         source = " UNION ALL ".join(f"({branch})" for branch in branches)
     # With a text query, whether it holds any word (a query of only stop words or operators
     # matches nothing): asked here rather than in a query of its own.
-    words = f"UNION ALL SELECT '_words', '', numnode({_TSQUERY}), 0, NULL" if "q" in values else ""
+    words = f"UNION ALL SELECT '_words', '', numnode({_TSQUERY}), 0, NULL, 0, 0" if "q" in values else ""
     query = f"""
         WITH u AS MATERIALIZED (SELECT * FROM ({source}) AS s LIMIT %(limit)s)
         SELECT 'code', c.code::text,
-            (sum(c.rows) FILTER (WHERE c.failed = 0 OR c.code / {CODE_SPAN} = c.failed))::bigint, 0, NULL
+            (sum(c.rows) FILTER (WHERE c.failed = 0 OR c.code / {CODE_SPAN} = c.failed))::bigint, 0, NULL, 0, 0
         FROM (
             SELECT unnest(g.codes) AS code, g.failed, g.rows
             FROM (SELECT u.codes, u.failed, count(*) AS rows FROM u GROUP BY u.codes, u.failed) AS g
         ) AS c GROUP BY c.code
-        UNION ALL SELECT 'code', t.code::text, count(*) FILTER (WHERE t.failed IN (0, {facet_id("term")})), 0, NULL
-            FROM (SELECT {term_code} AS code, u.failed FROM u) AS t GROUP BY t.code
-        UNION ALL SELECT '_matches', '', count(*) FILTER (WHERE failed = 0), 0, NULL FROM u
-        UNION ALL SELECT '_union', '', count(*), 0, NULL FROM u
-        UNION ALL SELECT '_part', part::regclass::text, (max(ctid)::text::point)[0]::bigint + 1,
-            pg_relation_size(part) / current_setting('block_size')::bigint, max(ctid)::text FROM u GROUP BY part
-        UNION ALL SELECT '_parts', '', count(*), 0, NULL FROM pg_inherits WHERE inhparent = '{_TABLE}'::regclass
+        UNION ALL SELECT 'group', g.part::regclass::text, g.rows,
+            pg_relation_size(g.part) / current_setting('block_size')::bigint, g.last::text, g.term, g.failed
+        FROM (
+            SELECT u.part, coalesce({term_code}, 0) AS term, u.failed, count(*) AS rows, max(u.ctid) AS last
+            FROM u GROUP BY 1, 2, 3
+        ) AS g
+        UNION ALL SELECT '_parts', '', count(*), 0, NULL, 0, 0 FROM pg_inherits
+            WHERE inhparent = '{_TABLE}'::regclass
         {words}
         {ranking}
     """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(query, values)
         rows = cursor.fetchall()
+    return _sample_read(rows, limit=limit, through=through, ranked=rank_start is not None)
+
+
+def _sample_read(rows: list[tuple[Any, ...]], *, limit: int, through: int | None, ranked: bool) -> _Sample:
+    """The sample _sample's query returned (see there for the arguments)."""
     facets: dict[str, dict[str, int]] = {name: {} for name in SearchParams.FACETS}
-    meta: dict[str, int] = {}
+    meta: dict[str, int] = {"_union": 0, "_matches": 0}
     parts: dict[str, tuple[int, int]] = {}
-    last: tuple[int, str] | None = None
+    # The highest row position read in each partition, as (block, offset) and as text.
+    highest: dict[str, tuple[tuple[int, int], str]] = {}
     places: dict[int, int] = {}
-    for kind, key, count, pages, position in rows:
+    term_facet = facet_id("term")
+    for kind, key, count, pages, position, term, failed_filter in rows:
         if kind == "rank":
             places[int(count)] = int(key)
         elif kind == "code":
@@ -610,16 +619,37 @@ def _sample(
             decoded = code_decode(int(key)) if key is not None and count else None
             if decoded is not None:
                 facets[decoded[0]][decoded[1]] = int(count)
-        elif kind == "_part":
-            parts[key] = (int(count), int(pages))
-            number = int(key.rsplit("_", 1)[-1])
-            if last is None or number > last[0]:
-                last = (number, position)
+        elif kind == "group":
+            # The rows of one partition, remaining-term band and failed filter: every count the
+            # rows are needed for but the facet codes', from one pass over them.
+            meta["_union"] += count
+            if failed_filter == 0:
+                meta["_matches"] += count
+            if term and failed_filter in (0, term_facet):
+                decoded = code_decode(term)
+                if decoded is not None:
+                    facets["term"][decoded[1]] = facets["term"].get(decoded[1], 0) + count
+            block, offset = position.strip("()").split(",")
+            tid = (int(block), int(offset))
+            if key not in highest or tid > highest[key][0]:
+                highest[key] = (tid, position)
+                parts[key] = (tid[0] + 1, int(pages))
         else:
             meta[kind] = int(count or 0)
-    last_partition = meta["_parts"] - 1 if through is None else through
-    ranked = [places[place] for place in sorted(places)] if rank_start is not None else None
-    return _Sample(facets=facets, meta=meta, parts=parts, limit=limit, through=last_partition, last=last, ranked=ranked)
+    last: tuple[int, str] | None = None
+    for key, (_, position) in highest.items():
+        number = int(key.rsplit("_", 1)[-1])
+        if last is None or number > last[0]:
+            last = (number, position)
+    return _Sample(
+        facets=facets,
+        meta=meta,
+        parts=parts,
+        limit=limit,
+        through=meta["_parts"] - 1 if through is None else through,
+        last=last,
+        ranked=[places[place] for place in sorted(places)] if ranked else None,
+    )
 
 
 def _sample_coverage(parts: dict[str, tuple[int, int]], *, partitions: int) -> float:
