@@ -10,10 +10,10 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import User
 from escrow.ledger import entries_of
-from escrow.models import Deal, DealEvent, Entry, Offer, OfferState, ValueAddedService
+from escrow.models import Deal, DealEvent, Entry, FeeSchedule, Offer, OfferState, ValueAddedService
 from escrow.services.common import FeeQuote, fee_quote
 from escrow.services.errors import DealError
-from escrow.services.fees import FeeLine, deal_fee_lines
+from escrow.services.fees import FeeLine, deal_fee_lines, fee_quote_under
 from listings.models import Listing, ListingState, PriceMode
 from marketplace.money import Money
 
@@ -59,11 +59,12 @@ def deal_ledger_lines_of(*, user: User, deal: Deal) -> QuerySet[Entry]:
     return entries_of(user=user).filter(account__reference=deal.reference)
 
 
-def listing_buy_quote(*, listing: Listing) -> FeeQuote | None:
-    """What buying now would cost and pay, shown before the buyer commits."""
+def listing_buy_quote(*, listing: Listing, schedule: FeeSchedule | None) -> FeeQuote | None:
+    """What buying now would cost and pay under the schedule (fee_schedule_for the listing's
+    currency), shown before the buyer commits."""
     if listing.price_mode != PriceMode.FIXED or listing.asking_price is None:
         return None
-    return fee_quote(price=Money(listing.asking_price, listing.currency))
+    return fee_quote_under(schedule, price=Money(listing.asking_price, listing.currency))
 
 
 def offer_quote(*, offer: Offer) -> FeeQuote | None:
@@ -104,15 +105,16 @@ class ServiceOffer:
         return self.seller_part.is_zero
 
 
-def listing_services_quote(*, listing: Listing) -> list[ServiceOffer]:
-    """Each value-added service's fee on buying this listing now, for the buyer to choose."""
+def listing_services_quote(*, listing: Listing, schedule: FeeSchedule | None) -> list[ServiceOffer]:
+    """Each value-added service's fee on buying this listing now under the schedule (as
+    listing_buy_quote), for the buyer to choose."""
     if listing.price_mode != PriceMode.FIXED or listing.asking_price is None:
         return []
     price = Money(listing.asking_price, listing.currency)
     shown = []
     for value, label in ValueAddedService.choices:
         try:
-            quote = fee_quote(price=price, services=[value])
+            quote = fee_quote_under(schedule, price=price, services=[value])
         except DealError:
             continue
         line = next((line for line in quote.lines if line.kind == value), None)

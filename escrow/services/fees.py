@@ -144,8 +144,12 @@ def fee_quote(*, price: Money, services: object = ()) -> FeeQuote:
     """The fees under the newest active schedule for the price's currency (none: no fees), with
     the value-added services asked for. Refuses unknown services, and amounts the platform could
     not hold (a total past the largest amount, seller's fees above the price)."""
+    return fee_quote_under(fee_schedule_for(currency=price.currency), price=price, services=services)
+
+
+def fee_quote_under(schedule: FeeSchedule | None, *, price: Money, services: object = ()) -> FeeQuote:
+    """fee_quote under a schedule already read (a page quoting several amounts reads it once)."""
     chosen = services_check(services)
-    schedule = fee_schedule_for(currency=price.currency)
     if schedule is None:
         return FeeQuote(price=price, services=chosen)
     try:
@@ -197,7 +201,11 @@ def deal_fee_lines(*, deal: Deal) -> list[FeeLine]:
 def service_fee_rules(*, currency: str) -> list[tuple[str, str, str]]:
     """(service, label, how its fee is reckoned) under today's schedule, for a form where the
     price is not known yet (an offer): "2.50% of the price, paid by the buyer", "free"."""
-    schedule = fee_schedule_for(currency=currency)
+    return service_fee_rules_under(fee_schedule_for(currency=currency), currency=currency)
+
+
+def service_fee_rules_under(schedule: FeeSchedule | None, *, currency: str) -> list[tuple[str, str, str]]:
+    """service_fee_rules under a schedule already read."""
     rules = []
     for service in SERVICE_ORDER:
         text = "free"

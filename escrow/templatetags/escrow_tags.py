@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from accounts.models import User
 from escrow import selectors
 from escrow.services import DealError
-from escrow.services.fees import service_fee_rules
+from escrow.services.fees import fee_schedule_for, service_fee_rules_under
 from listings.models import DealType, Listing
 from marketplace.money import Money, money_format
 
@@ -17,9 +17,11 @@ register = template.Library()
 
 @register.simple_tag
 def listing_deal_actions(listing: Listing, user: User | AnonymousUser) -> dict[str, Any]:
-    """What the listing page's buy and offer box needs: the exact amounts before committing."""
+    """What the listing page's buy and offer box needs: the exact amounts before committing, all
+    under the one fee schedule read here."""
+    schedule = fee_schedule_for(currency=listing.currency)
     try:
-        quote = selectors.listing_buy_quote(listing=listing)
+        quote = selectors.listing_buy_quote(listing=listing, schedule=schedule)
     except DealError:
         quote = None
     is_seller = user.is_authenticated and user.pk == listing.seller_id
@@ -31,6 +33,6 @@ def listing_deal_actions(listing: Listing, user: User | AnonymousUser) -> dict[s
         "deal_types": [(value, DealType(value).label) for value in listing.deal_types if value in DealType.values],
         "open_offer": selectors.open_offer_awaiting(user=user, listing=listing) if user.is_authenticated else None,
         # Value-added services: exact fees at the asking price for Buy now, the rule for offers.
-        "services": selectors.listing_services_quote(listing=listing) if quote is not None else [],
-        "service_rules": service_fee_rules(currency=listing.currency),
+        "services": selectors.listing_services_quote(listing=listing, schedule=schedule) if quote is not None else [],
+        "service_rules": service_fee_rules_under(schedule, currency=listing.currency),
     }

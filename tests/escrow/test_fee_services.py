@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from escrow import services
 from escrow.ledger import account_balance, ledger_check
@@ -218,6 +219,19 @@ def test_the_listing_page_shows_each_services_exact_fee_before_buying(client):
     assert "+ 500.00 USD to what you pay" in page
     assert "the seller pays 123.45 USD of it, so it needs an offer the seller accepts" in page
     assert 'value="translation" id="buy-service-translation" disabled' in page
+
+
+def test_the_listing_page_reads_the_fee_schedule_once_for_all_its_amounts(client):
+    schedule()
+    listing = fixed_listing(asking_price=2_000_000)
+    client.force_login(UserFactory.create())
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/listings/{listing.pk}/").content.decode()
+
+    # The price with its fees, each service's fee and the offer form's fee rules: one schedule.
+    assert "+ 300.00 USD to what you pay" in page
+    assert sum('"escrow_feeschedule"' in query["sql"] for query in queries.captured_queries) == 1
 
 
 def test_the_buy_form_and_the_api_take_services(client):
