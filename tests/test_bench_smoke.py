@@ -108,3 +108,38 @@ def test_the_cpu_time_of_the_clients_web_server_and_database_is_read_by_group():
     assert all(after[name] >= before[name] >= 0 for name in after)
     assert after["clients"] > before["clients"]
     assert after["PostgreSQL"] > 0  # the test database's server has run queries
+
+
+def test_the_latency_run_requests_each_query_every_pass_and_reads_cpu_by_class():
+    import http.server
+    import threading
+
+    from bench import run
+
+    served: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    mix = [run.Query("rare term", {"q": "gyroscope"}), run.Query("front page", {})]
+    try:
+        cpu = run._latency_run(server.server_address[1], mix)
+    finally:
+        server.shutdown()
+
+    assert sorted(served) == sorted(["/listings/?q=gyroscope", "/listings/"] * run.PASSES)
+    if not run._cpu_seconds():
+        assert cpu == {}
+        return
+    assert set(cpu) == {"rare term", "front page"}
+    for groups in cpu.values():
+        assert set(groups) == {"web server", "PostgreSQL"}
+        assert all(value >= 0 for value in groups.values())
