@@ -254,27 +254,38 @@ def _cpu_seconds() -> dict[str, float]:
     proc = Path("/proc")
     if not (proc / "self" / "stat").exists():
         return {}
-    ticks = os.sysconf("SC_CLK_TCK")
     groups = {name: 0.0 for name, _ in CPU_GROUPS} | {"clients": 0.0}
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if int(entry.name) == os.getpid():
+                # This process's threads come and go with each throughput run: only its stat keeps
+                # the time of the ended ones.
+                groups["clients"] += _process_cpu_seconds(entry)
+                continue
+            for name, marker in CPU_GROUPS:
+                if marker in command:
+                    groups[name] += _process_cpu_seconds(entry, precise=True)
+                    break
         except OSError:
             continue  # the process ended meanwhile
-        # Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-        fields = stat.rsplit(")", 1)[1].split()
-        seconds = (int(fields[11]) + int(fields[12])) / ticks
-        if int(entry.name) == os.getpid():
-            groups["clients"] += seconds
-            continue
-        for name, marker in CPU_GROUPS:
-            if marker in command:
-                groups[name] += seconds
-                break
     return groups
+
+
+def _process_cpu_seconds(entry: Path, *, precise: bool = False) -> float:
+    """A process's CPU time so far. Its stat counts in ticks (10 ms), too coarse for one request;
+    with `precise`, its threads' schedstat is read instead where the kernel keeps it (nanoseconds,
+    but without the time of threads that have ended)."""
+    if precise:
+        try:
+            return sum(int((task / "schedstat").read_text().split()[0]) for task in (entry / "task").iterdir()) / 1e9
+        except (OSError, ValueError, IndexError):
+            pass  # no schedstat here: the ticks
+    # Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _measured(port: int, paths: list[tuple[str, str]], seconds: float) -> tuple[float, dict[str, float]]:
@@ -292,8 +303,7 @@ def _measured(port: int, paths: list[tuple[str, str]], seconds: float) -> tuple[
 def _latency_run(port: int, mix: list[Query]) -> dict[str, dict[str, float]]:
     """Request every query of the mix PASSES times, one at a time (the server logs the latency),
     and return the CPU milliseconds per request of the web server's and PostgreSQL's processes by
-    query class: where each class's cost lies. The kernel counts CPU time in ticks (10 ms), so a
-    single request's reading is coarse, but over a class's requests the sum is not biased."""
+    query class: where each class's cost lies."""
     readable = bool(_cpu_seconds())
     spent: dict[str, dict[str, float]] = {}
     requests: dict[str, int] = {}
