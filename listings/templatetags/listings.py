@@ -99,9 +99,10 @@ def _card_html(card: cards.ListingCard, url: str) -> str:
     )
     return (
         '<article class="card shadow-sm mb-3 result">\n<div class="card-body">\n'
-        '<div class="d-flex justify-content-between gap-3">\n'
-        f'<h2 class="h6 mb-1"><a href="{escape(url)}" class="stretched-link">{escape(card.title)}</a></h2>\n'
-        f'<div class="fw-semibold text-nowrap">{escape(card.price)}</div>\n'
+        '<div class="d-flex flex-wrap justify-content-between column-gap-3">\n'
+        f'<h2 class="h6 mb-1 result-title"><a href="{escape(url)}" class="stretched-link">'
+        f"{escape(card.title)}</a></h2>\n"
+        f'<div class="fw-semibold">{escape(card.price)}</div>\n'
         "</div>\n"
         f'<div class="small text-body-secondary mb-2">\n{rights}\n</div>\n'
         f"{abstract}"

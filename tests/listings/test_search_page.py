@@ -51,10 +51,10 @@ def test_a_card_shows_the_listing_its_first_three_rights_and_its_seller(client):
 
     assert _cards(response) == [
         '<article class="card shadow-sm mb-3 result"><div class="card-body">'
-        '<div class="d-flex justify-content-between gap-3">'
-        f'<h2 class="h6 mb-1"><a href="/listings/{listing.pk}/" class="stretched-link">'
+        '<div class="d-flex flex-wrap justify-content-between column-gap-3">'
+        f'<h2 class="h6 mb-1 result-title"><a href="/listings/{listing.pk}/" class="stretched-link">'
         "Sparse &amp; &quot;fast&quot; &lt;accelerator&gt;</a></h2>"
-        '<div class="fw-semibold text-nowrap">30,000.00 USD (offers from 20,000.00 USD)</div></div>'
+        '<div class="fw-semibold">30,000.00 USD (offers from 20,000.00 USD)</div></div>'
         '<div class="small text-body-secondary mb-2"> '
         f'Invention (utility patent) {first.number_display} · <span class="badge status-in_force">In force</span>'
         " · expires 2035<br>"
