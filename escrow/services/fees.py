@@ -198,14 +198,10 @@ def deal_fee_lines(*, deal: Deal) -> list[FeeLine]:
     return lines
 
 
-def service_fee_rules(*, currency: str) -> list[tuple[str, str, str]]:
-    """(service, label, how its fee is reckoned) under today's schedule, for a form where the
-    price is not known yet (an offer): "2.50% of the price, paid by the buyer", "free"."""
-    return service_fee_rules_under(fee_schedule_for(currency=currency), currency=currency)
-
-
-def service_fee_rules_under(schedule: FeeSchedule | None, *, currency: str) -> list[tuple[str, str, str]]:
-    """service_fee_rules under a schedule already read."""
+def service_fee_rules(schedule: FeeSchedule | None, *, currency: str) -> list[tuple[str, str, str]]:
+    """(service, label, how its fee is reckoned) under the schedule (fee_schedule_for the currency),
+    for a form where the price is not known yet (an offer): "2.50% of the price, paid by the
+    buyer", "free"."""
     rules = []
     for service in SERVICE_ORDER:
         text = "free"

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from accounts.models import User
 from escrow import selectors
 from escrow.services import DealError
-from escrow.services.fees import fee_schedule_for, service_fee_rules_under
+from escrow.services.fees import fee_schedule_for, service_fee_rules
 from listings.models import DealType, Listing
 from marketplace.money import Money, money_format
 
@@ -34,5 +34,5 @@ def listing_deal_actions(listing: Listing, user: User | AnonymousUser) -> dict[s
         "open_offer": selectors.open_offer_awaiting(user=user, listing=listing) if user.is_authenticated else None,
         # Value-added services: exact fees at the asking price for Buy now, the rule for offers.
         "services": selectors.listing_services_quote(listing=listing, schedule=schedule) if quote is not None else [],
-        "service_rules": service_fee_rules_under(schedule, currency=listing.currency),
+        "service_rules": service_fee_rules(schedule, currency=listing.currency),
     }
