@@ -825,8 +825,9 @@ def _bounded_ranking(sql: _Sql, *, start: int, first_partition_first: bool = Fal
     # The publication time as epoch seconds: parsing a thousand timestamps costs more than the sort.
     columns = f"e.listing_id, ts_rank_cd(e.document, {_TSQUERY}), date_part('epoch', e.published_at)"
     # A title match must still match the whole document: "network -neural" matches a title
-    # without "neural" whose abstract has it. The facet filters, too, apply to the rows read.
-    checks = " AND ".join([f"e.document @@ {_TSQUERY}", *sql.filters.values()])
+    # without "neural" whose abstract has it. The facet filters, too, apply to the rows read, and
+    # go first: they read only the row's codes, so the rows they reject skip the document match.
+    checks = " AND ".join([*sql.filters.values(), f"e.document @@ {_TSQUERY}"])
 
     # Every fragment of these queries is ours; user input travels as parameters.
     def titles(table: str) -> str:
