@@ -8,13 +8,13 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 from listings import cards
 from listings.models import Listing, ListingDocument, ListingEvent, ListingRight, Watch
 from listings.models.listings import PUBLIC_STATES
+from marketplace.db import fetchall_prepared
 
 
 def _with_rights(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
@@ -102,9 +102,8 @@ def listing_cards(*, listing_ids: list[int]) -> list[cards.ListingCard]:
     whatever their number. Unlike listings_by_ids, no ORM objects: only the fields a card shows."""
     if not listing_ids:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(_CARDS_SQL, [listing_ids, cards.CARD_RIGHTS])
-        rows = cursor.fetchall()
+    # Prepared: the plan (primary-key lookups) is the same whatever the ids.
+    rows = fetchall_prepared(_CARDS_SQL, [listing_ids, cards.CARD_RIGHTS])
     return [_card(list(listing_rows)) for _, listing_rows in groupby(rows, key=itemgetter(0))]
 
 

@@ -90,6 +90,10 @@ if env.bool("DATABASE_POOL", default=True):
         "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
         "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
     }
+# Django turns psycopg's statement preparation off (prepare_threshold None), which also refuses the
+# few queries marketplace.db prepares on purpose. Django's own cursors bind on the client and are
+# never prepared whatever this is; set this high, it prepares nothing by itself.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 # The test database's name: a suffix lets two suites share one server without colliding.
 DATABASES["default"]["TEST"] = {"NAME": env("DATABASE_TEST_NAME", default="test_marketplace")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
