@@ -14,7 +14,9 @@ from listings.models.listings import Listing
 
 
 class ListingSearchEntry(models.Model):
-    """The table is hash-partitioned by listing (migration 0006, listings.search explains why)."""
+    """The table is hash-partitioned by listing (migration 0006, listings.search explains why), and
+    its columns are stored in another order than here: those a results page reads from thousands of
+    rows (publication time, price, expiry, verified, facet codes) come first (migration 0011)."""
 
     listing = models.OneToOneField(Listing, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
     # Weighted: A title, B office numbers and owners, C abstract and goods/services,
