@@ -3,10 +3,11 @@
 Django binds parameters on the client and never prepares (psycopg's prepare_threshold is off, so
 that connection poolers keep working), so PostgreSQL plans every query it is sent. For a query
 sent on every results page whose best plan does not depend on its parameters (the result cards'
-lookup by primary keys, the kept facet counts' lookups by name), planning costs as much as
-running it: prepared once per pooled connection, it is planned once and then run from the plan
-PostgreSQL keeps. Queries whose plan does depend on their values (the text search, a facet
-filter's share of the catalogue) stay with Django's cursor.
+lookup by primary keys), planning costs as much as running it: prepared once per pooled
+connection, it is run from the generic plan PostgreSQL keeps for it. Queries whose plan does
+depend on their values (the text search, a facet filter's share of the catalogue) stay with
+Django's cursor, and so do those PostgreSQL keeps planning for their values even when prepared
+(the kept facet counts, the unfiltered sorts: preparing them was measured to save nothing).
 
 This holds with Django's own connection pool and with pgbouncer 1.21 or later (which tracks
 protocol-level prepared statements); an older pgbouncer in transaction mode cannot run them.
