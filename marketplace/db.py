@@ -25,13 +25,17 @@ from django.db import connection
 class _PreparingCursor(psycopg.Cursor[Any]):
     """A cursor binding parameters on the server and preparing every query it runs."""
 
+    # True when Django logs queries (DEBUG, tests' query counts), which read the query's text.
+    logged = False
+
     def execute(
         self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
     ) -> Any:
         super().execute(query, params, prepare=True, binary=binary)
-        # psycopg keeps no text of a prepared run, and Django's query log reads it from here: the
-        # query with its $n placeholders, as PostgreSQL's own log shows a prepared statement.
-        self._query = self._convert_query(query, params)
+        if self.logged:
+            # psycopg keeps no text of a prepared run, and Django's query log reads it from here:
+            # the query with its $n placeholders, as PostgreSQL's own log shows a prepared one.
+            self._query = self._convert_query(query, params)
         return self
 
 
@@ -39,8 +43,10 @@ def fetchall_prepared(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> li
     """The rows of `sql` run as a prepared statement on the request's connection. The query goes
     through Django's cursor wrapper, so it is timed, logged and counted like any other."""
     connection.ensure_connection()
+    preparing = _PreparingCursor(connection.connection)
+    preparing.logged = connection.queries_logged
     # _prepare_cursor is how connection.cursor() wraps the cursor it creates: the debug wrapper
     # when queries are logged (tests' query counts), the plain one otherwise.
-    with connection._prepare_cursor(_PreparingCursor(connection.connection)) as cursor:  # type: ignore[attr-defined]
+    with connection._prepare_cursor(preparing) as cursor:  # type: ignore[attr-defined]
         cursor.execute(sql, params)
         return list(cursor.fetchall())
