@@ -6,7 +6,8 @@ search index adds), real US copyright renewals (title, author, claimants, number
 recorded) and real Nice goods and services terms, read by path from settings.SHARED_DATA_DIR.
 A seeded generator combines them into rights and listings with realistic facets (kinds, offices,
 statuses following the dates, deal types, prices, terms) and owners taken from the real assignee
-and claimant names. Rows go in with COPY; the search index is then built by the project's own
+and claimant names. Listings are published over three years in the order of their ids, as a live
+site creates and publishes them. Rows go in with COPY; the search index is then built by the project's own
 set-based statement (listings.search_index), with the secondary indexes created afterwards.
 
 This writes only to the database it is pointed at, and refuses any database whose name does not
@@ -40,6 +41,8 @@ NASA = "National Aeronautics and Space Administration"
 KIND_SHARES = (("patent", 0.55), ("copyright", 0.30), ("trademark", 0.15))
 CPC_SECTION_WEIGHTS = {"G": 30, "H": 25, "A": 14, "B": 10, "C": 8, "F": 6, "E": 3, "D": 2, "Y": 2}
 CURRENCY_WEIGHTS = {"USD": 75, "EUR": 15, "GBP": 5, "CNY": 5}
+# The listings were published over this many seconds before the build (three years).
+PUBLISHED_SPAN = 3 * 365 * 86400
 
 
 class CatalogueBuildError(Exception):
@@ -359,6 +362,7 @@ def _rows_write(*, size: int, seed: int, sources: Sources, report: BuildReport) 
     rng.shuffle(renewals)
     kinds = [kind for kind, _ in KIND_SHARES]
     kind_weights = [share for _, share in KIND_SHARES]
+    first_published = now - timedelta(seconds=PUBLISHED_SPAN)
     counters = {"us_patent": 5_000_000, "us_app": 0, "cn": 0, "ep": 0, "us_tm": 0, "eu_tm": 0}
 
     for listing_id in range(1, size + 1):
@@ -458,7 +462,10 @@ def _rows_write(*, size: int, seed: int, sources: Sources, report: BuildReport) 
         if mode != "on_request":
             amount = int(10 ** rng.uniform(3, 6.7)) * 100
             asking, minimum = (amount, None) if mode == "fixed" else (amount, amount // 2)
-        published = now - timedelta(seconds=rng.randrange(3 * 365 * 86400))
+        # Listings arrive over three years, each published after the one before it: ids are
+        # given in the order sellers create listings, and a live index writes a listing's entry
+        # when it is published, so its rows lie in the order of publication as these do.
+        published = first_published + timedelta(seconds=PUBLISHED_SPAN * (listing_id - 1 + rng.random()) / size)
         state = "expired" if status == "expired" else ("reserved" if rng.random() < 0.02 else "published")
         listings.add(
             listing_id, title[:300], "", deal_types, mode, asking, minimum,
