@@ -26,7 +26,9 @@ How a page stays fast at a million listings (measured by `make bench`, see bench
   marketplace/devstack.py, and no parallel scans), and the second read starts after that row.
   The first sample reads the first partition alone (planning and starting a scan cost more the
   more partitions it spans); when that partition holds fewer rows than the sample needs, the
-  second read is of the whole index instead. When facet filters narrow a sampled set to a count
+  second read is of the whole index instead, unless its rows put the whole above the limit
+  without settling it: then the next few partitions are read, enough to settle it if they hold
+  as many, and the rest only when they do not. When facet filters narrow a sampled set to a count
   the sample cannot place, 2,000 matches are read first (MATCH_PROBE_ROWS) and counted to the
   limit only when they cannot. The page with no search and no filter reads exact counts that
   triggers keep (ListingSearchFacetCount), and so does a facet whose only narrowing is its own
@@ -393,29 +395,7 @@ def _counts(sql: _Sql, *, today: date, known_total: int | None = None, rank_star
         # Nothing to look for, so nothing matched: the page is the one without a query.
         return _Counts(facets=sample.facets, estimated=set(), total=0, total_is_estimate=False, wordless=True)
     if not sample.complete and not _surely_above(sample.rows, scale=sample.scale):
-        if sample.stopped and sample.last is not None:
-            # Read on from where the sample stopped, up to EXACT_COUNT_LIMIT + 1 rows in all.
-            rest = _sample(
-                where,
-                failed,
-                term_code,
-                values,
-                limit=EXACT_COUNT_LIMIT + 1 - sample.rows,
-                first=sample.last[0],
-                through=sample.meta["_parts"] - 1,
-                after=sample.last,
-            )
-            sample = sample.followed_by(rest)
-        else:
-            # The first partition held fewer rows than the sample: read the whole index instead,
-            # up to EXACT_COUNT_LIMIT + 1 rows (planning the partitioned table costs less than
-            # planning its other partitions one by one, and the first partition's few rows again).
-            # Each partition holds an even share of the matches, so the first one's tell whether
-            # all of them are few enough to be ranked in the same read.
-            rank = rank_start is not None and sample.matches * sample.meta["_parts"] <= EXACT_RANK_LIMIT
-            sample = _sample(
-                where, failed, term_code, values, limit=EXACT_COUNT_LIMIT + 1, rank_start=rank_start if rank else None
-            )
+        sample = _sample_settled(sample, where, failed, term_code, values, rank_start=rank_start)
     partitions = sample.meta["_parts"]
     if sample.complete:
         ranked = sample.ranked if sample.ranked is not None and sample.matches <= EXACT_RANK_LIMIT else None
@@ -449,6 +429,87 @@ def _counts(sql: _Sql, *, today: date, known_total: int | None = None, rank_star
         total_is_estimate=estimate,
         partitions=partitions,
     )
+
+
+def _sample_settled(
+    sample: _Sample, where: str, failed: str, term_code: str, values: dict[str, Any], *, rank_start: int | None
+) -> _Sample:
+    """The first sample (see _counts) read on until it settles whether the union set is above
+    EXACT_COUNT_LIMIT: complete, stopped at the limit, or surely above it."""
+    if sample.stopped and sample.last is not None:
+        # Read on from where the sample stopped, up to EXACT_COUNT_LIMIT + 1 rows in all.
+        rest = _sample(
+            where,
+            failed,
+            term_code,
+            values,
+            limit=EXACT_COUNT_LIMIT + 1 - sample.rows,
+            first=sample.last[0],
+            through=sample.meta["_parts"] - 1,
+            after=sample.last,
+        )
+        sample = sample.followed_by(rest)
+    else:
+        partitions = sample.meta["_parts"]
+        further = _further_partitions(sample.rows, partitions=partitions)
+        if further:
+            # The first partition's rows put the whole above the limit, but not surely: the
+            # next few partitions are likely to settle it, at a fraction of reading up to
+            # the limit (a count just above it would read ten thousand rows to show an
+            # estimate).
+            more = _sample(
+                where,
+                failed,
+                term_code,
+                values,
+                limit=EXACT_COUNT_LIMIT + 1 - sample.rows,
+                first=1,
+                through=further,
+            )
+            sample = sample.followed_by(more)
+            if not sample.complete and not sample.stopped and not _surely_above(sample.rows, scale=sample.scale):
+                # Still unsettled: the rest of the partitions, up to the limit in all.
+                rest = _sample(
+                    where,
+                    failed,
+                    term_code,
+                    values,
+                    limit=EXACT_COUNT_LIMIT + 1 - sample.rows,
+                    first=further + 1,
+                    through=partitions - 1,
+                )
+                sample = sample.followed_by(rest)
+        else:
+            # The first partition held fewer rows than the sample: read the whole index
+            # instead, up to EXACT_COUNT_LIMIT + 1 rows (planning the partitioned table costs
+            # less than planning its other partitions one by one, and the first partition's
+            # few rows again). Each partition holds an even share of the matches, so the
+            # first one's tell whether all of them are few enough to be ranked in the same read.
+            rank = rank_start is not None and sample.matches * partitions <= EXACT_RANK_LIMIT
+            sample = _sample(
+                where,
+                failed,
+                term_code,
+                values,
+                limit=EXACT_COUNT_LIMIT + 1,
+                rank_start=rank_start if rank else None,
+            )
+    return sample
+
+
+def _further_partitions(rows: int, *, partitions: int) -> int:
+    """How many partitions after the first to read next when the first one, read whole, held
+    `rows` rows that put the whole above EXACT_COUNT_LIMIT but not surely: the fewest that would
+    settle it if each held as many rows as the first, less one standard error of their sum. 0
+    when the first partition's rows put the whole within the limit, or when more than half the
+    partitions would be needed (the whole index, read up to the limit, costs about as much)."""
+    if rows * partitions <= EXACT_COUNT_LIMIT:
+        return 0
+    for further in range(1, partitions // 2):
+        expected = rows * (further + 1)
+        if _surely_above(round(expected - math.sqrt(expected)), scale=partitions / (further + 1)):
+            return further
+    return 0
 
 
 def _surely_above(sampled: int, *, scale: float) -> bool:

@@ -464,6 +464,106 @@ def test_a_second_sample_goes_on_where_the_first_stopped_and_counts_each_row_onc
         assert _counts(resumed, name) == _counts(exact, name), name
 
 
+def _in_partition(number: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {search._partition(number)}")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def sensors(user) -> int:
+    """Listings titled "Sensor array n" until the first three partitions each hold nine; how many."""
+    number = 0
+    while min(_in_partition(part) for part in range(3)) < 9 and number < 600:
+        make_listing(
+            seller=user,
+            title=f"Sensor array {number}",
+            rights=[make_right(registration_number=str(6200001 + number), cpc_symbols=["G01D5/00"])],
+        )
+        number += 1
+    return number
+
+
+def _unsettled_limit() -> int:
+    """Sets and returns a limit that the first partition's rows put the whole above, but not
+    surely, and that the rows of the partitions read next settle."""
+    rows = _in_partition(0)
+    for limit in range(16 * rows - 1, 0, -1):
+        search.EXACT_COUNT_LIMIT = limit
+        further = search._further_partitions(rows, partitions=16)
+        read = sum(_in_partition(number) for number in range(further + 1))
+        settled = search._surely_above(read, scale=16 / (further + 1))
+        if further and settled and not search._surely_above(rows, scale=16):
+            return limit
+    raise AssertionError(f"no such limit for {rows} rows")
+
+
+def _samples(query: str) -> tuple[search.SearchResults, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        results = _run(query)
+    return results, [query["sql"] for query in captured.captured_queries if "MATERIALIZED" in query["sql"]]
+
+
+def test_a_first_partition_pointing_above_the_limit_is_settled_by_the_next_partitions(sensors, monkeypatch):
+    # The first partition's rows, times the partitions, are above the limit, but not surely: the
+    # next partitions are read, which settles it, and the rest is never read.
+    monkeypatch.setattr(search, "SAMPLE_CONFIDENCE", 2)
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", search.EXACT_COUNT_LIMIT)
+    _unsettled_limit()
+    further = search._further_partitions(_in_partition(0), partitions=16)
+
+    results, samples = _samples("q=sensor")
+
+    assert len(samples) == 2
+    assert "listingsearchentry_00" in samples[0]
+    assert "listingsearchentry_01" not in samples[0]
+    assert "listingsearchentry_00" not in samples[1]
+    assert all(search._partition(number) in samples[1] for number in range(1, further + 1))
+    assert search._partition(further + 1) not in samples[1]
+    assert results.total_is_estimate
+    assert results.total > search.EXACT_COUNT_LIMIT
+    assert sensors > search.EXACT_COUNT_LIMIT
+
+
+def test_when_the_next_partitions_do_not_settle_it_the_rest_is_read_and_counted_exactly(sensors, monkeypatch):
+    # The partitions read next are emptied and every later one keeps one entry at most: the first
+    # partition pointed above the limit, the next ones do not settle it, the rest is read, and the
+    # count is exact after all.
+    monkeypatch.setattr(search, "SAMPLE_CONFIDENCE", 2)
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", search.EXACT_COUNT_LIMIT)
+    _unsettled_limit()
+    further = search._further_partitions(_in_partition(0), partitions=16)
+    with connection.cursor() as cursor:
+        for number in range(1, 16):
+            table = search._partition(number)
+            keep = "false" if number <= further else f"listing_id = (SELECT min(listing_id) FROM {table})"
+            cursor.execute(f"DELETE FROM {table} WHERE NOT ({keep})")
+    total = search.entries_matching(search.params_parse(QueryDict("q=sensor"))).count()
+    assert total <= search.EXACT_COUNT_LIMIT
+
+    results, samples = _samples("q=sensor")
+
+    assert len(samples) == 3
+    assert search._partition(further) in samples[1]
+    assert search._partition(further + 1) not in samples[1]
+    assert search._partition(further) not in samples[2]
+    assert all(search._partition(number) in samples[2] for number in range(further + 1, 16))
+    assert results.total == total
+    assert not results.total_is_estimate
+    assert sum(_counts(results, "kind").values()) == total
+
+
+def test_the_partitions_read_next_are_the_fewest_likely_to_settle_the_count(monkeypatch):
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 10_000)
+    # At or below the limit once scaled: nothing to settle, the whole index is read.
+    assert search._further_partitions(625, partitions=16) == 0
+    # Just above: more than half the partitions would be needed.
+    assert search._further_partitions(650, partitions=16) == 0
+    # Well above: a partition or two.
+    assert search._further_partitions(706, partitions=16) == 2
+    assert search._further_partitions(900, partitions=16) == 1
+
+
 def test_the_remaining_term_is_counted_without_its_own_filter(user):
     today = date.today()
     for number, years in enumerate([1, 3, 7, 12, 16, 30]):
