@@ -98,6 +98,10 @@ CROSS JOIN LATERAL (
     -- twice (once more for title_document).
     OFFSET 0
 ) AS doc
+-- New entries go in listing order, whatever order the joins produce them in. A live index grows
+-- one entry at a time as listings are published, in about that order; built in bulk, it then
+-- lies the same way, and a newest-first read takes its rows page by page, not a page a row.
+ORDER BY chosen.id
 ON CONFLICT (listing_id) DO UPDATE SET
     document = EXCLUDED.document, title_document = EXCLUDED.title_document,
     numbers = EXCLUDED.numbers, kinds = EXCLUDED.kinds,
