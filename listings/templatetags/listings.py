@@ -43,13 +43,13 @@ def office_number(right: Right, field_name: str) -> str:
 # had; `escape` is what autoescaping applies (django.utils.html.escape is html.escape).
 
 
-_ESTIMATE_NOTE = "Estimated from a sample: more than 10,000 listings match"
-
-
 @register.simple_tag
 def facet_fieldsets(groups: list[tuple[str, str, list[FacetValue]]]) -> SafeString:
     """`{% facet_fieldsets facet_groups %}`: one fieldset of checkboxes per facet, from
-    (name, title, values) triples; a checked box filters the search by its value."""
+    (name, title, values) triples; a checked box filters the search by its value. The look of a
+    value's row (small type, the label cut short with its count at the end) comes from
+    marketplace.css, not from classes repeated on each of up to a hundred rows; checking a box
+    submits the search (search.html listens on the form)."""
     parts: list[str] = []
     for facet_name, title, values in groups:
         name = escape(facet_name)
@@ -59,17 +59,12 @@ def facet_fieldsets(groups: list[tuple[str, str, list[FacetValue]]]) -> SafeStri
         )
         for number, facet in enumerate(values, start=1):
             label = escape(facet.label)
-            count = f"{facet.count:,}"
-            if facet.is_estimate:
-                count = f'<span title="{_ESTIMATE_NOTE}">{escape(facet.count_display)}</span>'
+            count = escape(facet.count_display) if facet.is_estimate else f"{facet.count:,}"
             parts.append(
-                '<div class="form-check small">\n'
-                f'<input class="form-check-input" type="checkbox" name="{name}" value="{escape(str(facet.value))}"'
-                f' id="f-{name}-{number}"{" checked" if facet.selected else ""} data-autosubmit>\n'
-                f'<label class="form-check-label d-flex justify-content-between" for="f-{name}-{number}">\n'
-                f'<span class="text-truncate me-2" title="{label}">{label}</span>'
-                f'<span class="text-body-secondary">{count}</span>\n'
-                "</label>\n</div>\n"
+                f'<div class="form-check"><input class="form-check-input" type="checkbox" name="{name}"'
+                f' value="{escape(str(facet.value))}" id="f-{name}-{number}"{" checked" if facet.selected else ""}>'
+                f'<label class="form-check-label" for="f-{name}-{number}"><span title="{label}">{label}</span>'
+                f"<span>{count}</span></label></div>\n"
             )
         parts.append("</fieldset>\n")
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from listings import selectors
+from listings import search, selectors
 from listings.classification import facet_labels_forget
 from listings.search import FacetValue
 from listings.templatetags.listings import facet_fieldsets
@@ -151,15 +151,15 @@ def test_facet_checkboxes_are_labelled_numbered_and_keep_their_choice(client, us
     assert kind is not None
     assert kind.group(0) == (
         '<fieldset class="mb-3 facet" data-facet="kind"><legend class="fs-6 fw-semibold mb-1">Kind</legend>'
-        '<div class="form-check small"><input class="form-check-input" type="checkbox" name="kind" value="patent"'
-        ' id="f-kind-1" checked data-autosubmit><label class="form-check-label d-flex justify-content-between"'
-        ' for="f-kind-1"><span class="text-truncate me-2" title="Patent">Patent</span>'
-        '<span class="text-body-secondary">1</span></label></div>'
-        '<div class="form-check small"><input class="form-check-input" type="checkbox" name="kind" value="trademark"'
-        ' id="f-kind-2" data-autosubmit><label class="form-check-label d-flex justify-content-between"'
-        ' for="f-kind-2"><span class="text-truncate me-2" title="Trademark">Trademark</span>'
-        '<span class="text-body-secondary">1</span></label></div></fieldset>'
+        '<div class="form-check"><input class="form-check-input" type="checkbox" name="kind" value="patent"'
+        ' id="f-kind-1" checked><label class="form-check-label" for="f-kind-1"><span title="Patent">Patent</span>'
+        "<span>1</span></label></div>"
+        '<div class="form-check"><input class="form-check-input" type="checkbox" name="kind" value="trademark"'
+        ' id="f-kind-2"><label class="form-check-label" for="f-kind-2"><span title="Trademark">Trademark</span>'
+        "<span>1</span></label></div></fieldset>"
     )
+    # Exact counts: no note about estimates.
+    assert "are estimated from a sample" not in page
 
 
 def test_an_estimated_facet_count_is_marked_and_labels_are_escaped():
@@ -171,13 +171,22 @@ def test_an_estimated_facet_count_is_marked_and_labels_are_escaped():
     html = _html(facet_fieldsets([("cpc_class", "CPC class", values)]))
 
     assert '<legend class="fs-6 fw-semibold mb-1">CPC class</legend>' in html
-    assert (
-        '<span class="text-truncate me-2" title="G06 &lt;Computing&gt;">G06 &lt;Computing&gt;</span>'
-        '<span class="text-body-secondary">'
-        '<span title="Estimated from a sample: more than 10,000 listings match">~120,000</span></span>'
-    ) in html
-    assert 'value="H04" id="f-cpc_class-2" checked data-autosubmit' in html
-    assert '<span class="text-body-secondary">12,345</span>' in html
+    assert '<span title="G06 &lt;Computing&gt;">G06 &lt;Computing&gt;</span><span>~120,000</span>' in html
+    assert 'value="H04" id="f-cpc_class-2" checked>' in html
+    assert "<span>12,345</span>" in html
+
+
+def test_a_page_with_estimated_facet_counts_says_what_the_tilde_means(client, user, monkeypatch):
+    for number in range(3):
+        make_listing(seller=user, title=f"Gearbox {number}")
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 1)
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 1)
+    monkeypatch.setattr(search, "SAMPLE_CONFIDENCE", 0)
+
+    page = _html(client.get(reverse("listings:search"), {"q": "gearbox"}).content.decode())
+
+    assert "Counts with ~ are estimated from a sample: more than 10,000 listings match." in page
+    assert re.search(r"<span>~[0-9,]+</span>", page)
 
 
 def test_a_search_without_results_says_so(client, user):
