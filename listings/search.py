@@ -436,65 +436,37 @@ def _sample_settled(
 ) -> _Sample:
     """The first sample (see _counts) read on until it settles whether the union set is above
     EXACT_COUNT_LIMIT: complete, stopped at the limit, or surely above it."""
+
+    def read_on(read: _Sample, *, first: int, through: int, after: tuple[int, str] | None = None) -> _Sample:
+        """`read` and the rows of partitions `first` to `through` (after `after` in the first),
+        up to EXACT_COUNT_LIMIT + 1 rows in all, as one sample."""
+        limit = EXACT_COUNT_LIMIT + 1 - read.rows
+        rest = _sample(where, failed, term_code, values, limit=limit, first=first, through=through, after=after)
+        return read.followed_by(rest)
+
+    partitions = sample.meta["_parts"]
     if sample.stopped and sample.last is not None:
-        # Read on from where the sample stopped, up to EXACT_COUNT_LIMIT + 1 rows in all.
-        rest = _sample(
-            where,
-            failed,
-            term_code,
-            values,
-            limit=EXACT_COUNT_LIMIT + 1 - sample.rows,
-            first=sample.last[0],
-            through=sample.meta["_parts"] - 1,
-            after=sample.last,
-        )
-        sample = sample.followed_by(rest)
-    else:
-        partitions = sample.meta["_parts"]
-        further = _further_partitions(sample.rows, partitions=partitions)
-        if further:
-            # The first partition's rows put the whole above the limit, but not surely: the
-            # next few partitions are likely to settle it, at a fraction of reading up to
-            # the limit (a count just above it would read ten thousand rows to show an
-            # estimate).
-            more = _sample(
-                where,
-                failed,
-                term_code,
-                values,
-                limit=EXACT_COUNT_LIMIT + 1 - sample.rows,
-                first=1,
-                through=further,
-            )
-            sample = sample.followed_by(more)
-            if not sample.complete and not sample.stopped and not _surely_above(sample.rows, scale=sample.scale):
-                # Still unsettled: the rest of the partitions, up to the limit in all.
-                rest = _sample(
-                    where,
-                    failed,
-                    term_code,
-                    values,
-                    limit=EXACT_COUNT_LIMIT + 1 - sample.rows,
-                    first=further + 1,
-                    through=partitions - 1,
-                )
-                sample = sample.followed_by(rest)
-        else:
-            # The first partition held fewer rows than the sample: read the whole index
-            # instead, up to EXACT_COUNT_LIMIT + 1 rows (planning the partitioned table costs
-            # less than planning its other partitions one by one, and the first partition's
-            # few rows again). Each partition holds an even share of the matches, so the
-            # first one's tell whether all of them are few enough to be ranked in the same read.
-            rank = rank_start is not None and sample.matches * partitions <= EXACT_RANK_LIMIT
-            sample = _sample(
-                where,
-                failed,
-                term_code,
-                values,
-                limit=EXACT_COUNT_LIMIT + 1,
-                rank_start=rank_start if rank else None,
-            )
-    return sample
+        # Read on from where the sample stopped.
+        return read_on(sample, first=sample.last[0], through=partitions - 1, after=sample.last)
+    further = _further_partitions(sample.rows, partitions=partitions)
+    if further:
+        # The first partition's rows put the whole above the limit, but not surely: the next few
+        # partitions are likely to settle it, at a fraction of reading up to the limit (a count
+        # just above it would read ten thousand rows to show an estimate).
+        sample = read_on(sample, first=1, through=further)
+        if not (sample.complete or sample.stopped or _surely_above(sample.rows, scale=sample.scale)):
+            # Still unsettled: the rest of the partitions.
+            sample = read_on(sample, first=further + 1, through=partitions - 1)
+        return sample
+    # The first partition held fewer rows than the sample: read the whole index instead, up to
+    # EXACT_COUNT_LIMIT + 1 rows (planning the partitioned table costs less than planning its
+    # other partitions one by one, and the first partition's few rows again). Each partition
+    # holds an even share of the matches, so the first one's tell whether all of them are few
+    # enough to be ranked in the same read.
+    rank = rank_start is not None and sample.matches * partitions <= EXACT_RANK_LIMIT
+    return _sample(
+        where, failed, term_code, values, limit=EXACT_COUNT_LIMIT + 1, rank_start=rank_start if rank else None
+    )
 
 
 def _further_partitions(rows: int, *, partitions: int) -> int:
