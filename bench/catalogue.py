@@ -7,8 +7,9 @@ recorded) and real Nice goods and services terms, read by path from settings.SHA
 A seeded generator combines them into rights and listings with realistic facets (kinds, offices,
 statuses following the dates, deal types, prices, terms) and owners taken from the real assignee
 and claimant names. Listings are published over three years in the order of their ids, as a live
-site creates and publishes them. Rows go in with COPY; the search index is then built by the project's own
-set-based statement (listings.search_index), with the secondary indexes created afterwards.
+site creates and publishes them. Rows go in with COPY; the search index is then built by the
+project's own set-based statement (listings.search_index), with the secondary indexes created
+afterwards.
 
 This writes only to the database it is pointed at, and refuses any database whose name does not
 end in "_bench": it empties the listings tables first.

@@ -39,8 +39,8 @@ def office_number(right: Right, field_name: str) -> str:
 
 # The results page's two long lists, the facet values and the result cards, are written here in
 # Python rather than by template loops: at up to a hundred facet values and twenty cards, the loops'
-# variable lookups and filters were most of the page's time. The markup is the one the template
-# had; `escape` is what autoescaping applies (django.utils.html.escape is html.escape).
+# variable lookups and filters were most of the page's time. `escape` is what autoescaping
+# applies (django.utils.html.escape is html.escape).
 
 
 @register.simple_tag

@@ -485,16 +485,20 @@ def sensors(user) -> int:
 
 
 def _unsettled_limit() -> int:
-    """Sets and returns a limit that the first partition's rows put the whole above, but not
-    surely, and that the rows of the partitions read next settle."""
+    """A limit that the first partition's rows put the whole above, but not surely, and that the
+    rows of the partitions read next settle (the module's limit is left as it was)."""
     rows = _in_partition(0)
-    for limit in range(16 * rows - 1, 0, -1):
-        search.EXACT_COUNT_LIMIT = limit
-        further = search._further_partitions(rows, partitions=16)
-        read = sum(_in_partition(number) for number in range(further + 1))
-        settled = search._surely_above(read, scale=16 / (further + 1))
-        if further and settled and not search._surely_above(rows, scale=16):
-            return limit
+    kept = search.EXACT_COUNT_LIMIT
+    try:
+        for limit in range(16 * rows - 1, 0, -1):
+            search.EXACT_COUNT_LIMIT = limit
+            further = search._further_partitions(rows, partitions=16)
+            read = sum(_in_partition(number) for number in range(further + 1))
+            settled = search._surely_above(read, scale=16 / (further + 1))
+            if further and settled and not search._surely_above(rows, scale=16):
+                return limit
+    finally:
+        search.EXACT_COUNT_LIMIT = kept
     raise AssertionError(f"no such limit for {rows} rows")
 
 
@@ -508,8 +512,7 @@ def test_a_first_partition_pointing_above_the_limit_is_settled_by_the_next_parti
     # The first partition's rows, times the partitions, are above the limit, but not surely: the
     # next partitions are read, which settles it, and the rest is never read.
     monkeypatch.setattr(search, "SAMPLE_CONFIDENCE", 2)
-    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", search.EXACT_COUNT_LIMIT)
-    _unsettled_limit()
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", _unsettled_limit())
     further = search._further_partitions(_in_partition(0), partitions=16)
 
     results, samples = _samples("q=sensor")
@@ -530,8 +533,7 @@ def test_when_the_next_partitions_do_not_settle_it_the_rest_is_read_and_counted_
     # partition pointed above the limit, the next ones do not settle it, the rest is read, and the
     # count is exact after all.
     monkeypatch.setattr(search, "SAMPLE_CONFIDENCE", 2)
-    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", search.EXACT_COUNT_LIMIT)
-    _unsettled_limit()
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", _unsettled_limit())
     further = search._further_partitions(_in_partition(0), partitions=16)
     with connection.cursor() as cursor:
         for number in range(1, 16):
