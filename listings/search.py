@@ -9,7 +9,9 @@ How a page stays fast at a million listings (measured by `make bench`, see bench
 - Partitions. The index is 16 hash partitions by listing (migration 0006). A GIN index answers
   with a bitmap of every match, which for a term matching a third of the catalogue costs more
   than the whole page may; over partitions, a LIMIT stops after the first partitions and pays
-  only for their bitmaps. Each partition is a uniform random share of the catalogue.
+  only for their bitmaps. Each partition is a uniform random share of the catalogue. The text
+  and the facet codes share one GIN index, so that a search with both intersects their lists in
+  one scan rather than decoding a common word's whole list to AND it with a facet's.
 - Counting. Totals and facet counts are exact up to EXACT_COUNT_LIMIT matches. Every facet is
   counted in ONE query over a materialised set: the matches of the text query (and the verified
   switch) that fail at most one facet filter, which is exactly the union of what each facet is
@@ -325,7 +327,8 @@ def _sql(params: SearchParams, *, today: date) -> _Sql:
         base.append("e.verified")
     filters = {}
     # Every facet but the remaining term (which depends on the day) filters on the stored codes,
-    # so that all of a search's facet filters are answered by one GIN index scan.
+    # so that the text query and all of a search's facet filters are answered by one scan of the
+    # index holding the document and the codes together (migration 0012).
     for name in _CODED_FACETS:
         chosen = getattr(params, name)
         codes = [code for code in (value_code(name, value) for value in chosen) if code is not None]

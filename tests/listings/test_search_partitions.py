@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
+from django.utils import timezone
 
 from listings import search, search_codes
 from listings.models import DealType, Jurisdiction, Kind, ListingSearchEntry, Status
@@ -127,3 +129,33 @@ def test_a_bulk_refresh_writes_each_partitions_entries_in_listing_order(user):
         stored = cursor.fetchall()
     assert len(stored) == 60
     assert stored == sorted(stored)
+
+
+@pytest.mark.django_db
+def test_words_and_facet_filters_are_answered_by_one_index_scan(user):
+    # In one GIN index, the words' and the codes' lists are intersected within the scan; with an
+    # index each, every partition would decode a common word's whole list and AND two bitmaps.
+    make_listing(
+        seller=user,
+        title="Battery separator",
+        rights=[make_right(registration_number="7100001", cpc_symbols=["H01M50/40"])],
+    )
+    params = search.params_parse(QueryDict("q=battery&kind=patent&cpc_section=H"))
+    sql = search._sql(params, today=timezone.localdate())
+    with connection.cursor() as cursor:
+        # The test catalogue is small enough to be read whole; the plan for a large one is wanted.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN SELECT count(*) FROM listings_listingsearchentry e WHERE {sql.where()}", sql.values)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+        # Each partition's copy of the index (PostgreSQL names them).
+        cursor.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'search_document_codes_gin'::regclass"
+        )
+        copies = {name for (name,) in cursor.fetchall()}
+    scans = [line.split(" on ")[1].split()[0] for line in plan.splitlines() if "Index Scan" in line]
+    conditions = [line for line in plan.splitlines() if "Index Cond" in line]
+    assert len(copies) == 16
+    assert set(scans) == copies, plan
+    assert "BitmapAnd" not in plan
+    assert len(conditions) == 16
+    assert all("document @@" in line and line.count("facet_codes &&") == 2 for line in conditions), plan
