@@ -31,12 +31,13 @@ How a page stays fast at a million listings (measured by `make bench`, see bench
   second read is of the whole index instead, unless its rows put the whole above the limit
   without settling it: then the next few partitions are read, enough to settle it if they hold
   as many, and the rest only when they do not. When facet filters narrow a sampled set to a count
-  the sample cannot place, 2,000 matches are read first (MATCH_PROBE_ROWS) and counted to the
-  limit only when they cannot. The page with no search and no filter reads exact counts that
-  triggers keep (ListingSearchFacetCount), and so does a facet whose only narrowing is its own
-  filter. A page filtered on one value of a coded facet and nothing else (all trademarks) reads
-  the counts triggers keep among that value's entries (ListingSearchFacetPairCount): exact,
-  whatever their size, without reading an entry.
+  the sample cannot place, 2,000 matches are read first (MATCH_PROBE_ROWS); only when they
+  cannot place it either are the matches counted on, from where they stopped up to the limit.
+  The page with no search and no filter reads exact counts that triggers keep
+  (ListingSearchFacetCount), and so does a facet whose only narrowing is its own filter. A page
+  filtered on one value of a coded facet and nothing else (all trademarks) reads the counts
+  triggers keep among that value's entries (ListingSearchFacetPairCount): exact, whatever their
+  size, without reading an entry.
 - Ranking. Up to EXACT_RANK_LIMIT matches are ranked exactly (ts_rank_cd over the weighted
   document, about 15 microseconds a match); when the first partition's matches show them to be
   that few, the read of the whole index that counts them ranks them too. Above that, ranking
@@ -561,6 +562,22 @@ def _partition(number: int) -> str:
     return f"{_TABLE}_{number:02d}"
 
 
+def _partitions_read(
+    select: str, where: str, values: dict[str, Any], *, first: int, through: int, after: tuple[int, str] | None
+) -> str:
+    """`select` (its list and FROM) over partitions `first` to `through`, read in turn as the whole
+    index is, and with `after` (partition number, row position) only the rows of the first after
+    that one: one UNION ALL, whose position parameter is set in `values`."""
+    branches = []
+    for number in range(first, through + 1):
+        branch = f"{select} {_partition(number)} e WHERE {where}"
+        if number == first and after is not None:
+            values["after"] = after[1]
+            branch += " AND e.ctid > %(after)s::tid"
+        branches.append(branch)
+    return " UNION ALL ".join(f"({branch})" for branch in branches)
+
+
 def _sample(
     where: str,
     failed: str,
@@ -602,14 +619,7 @@ def _sample(
         # The whole index, as the partitioned table.
         source = f"{select} {_TABLE} e WHERE {where}"
     else:
-        branches = []
-        for number in range(first, through + 1):
-            branch = f"{select} {_partition(number)} e WHERE {where}"
-            if number == first and after is not None:
-                values["after"] = after[1]
-                branch += " AND e.ctid > %(after)s::tid"
-            branches.append(branch)
-        source = " UNION ALL ".join(f"({branch})" for branch in branches)
+        source = _partitions_read(select, where, values, first=first, through=through, after=after)
     # With a text query, whether it holds any word (a query of only stop words or operators
     # matches nothing): asked here rather than in a query of its own.
     words = f"UNION ALL SELECT '_words', '', numnode({_TSQUERY}), 0, NULL, 0, 0" if "q" in values else ""
@@ -704,7 +714,8 @@ def _sample_coverage(parts: dict[str, tuple[int, int]], *, partitions: int) -> f
 def _match_count(sql: _Sql) -> tuple[int, bool]:
     """The number of matches and whether it is an estimate: the first MATCH_PROBE_ROWS matches are
     read, scaled by the share of the catalogue they covered when they surely put the count above
-    EXACT_COUNT_LIMIT (see _surely_above), and otherwise the matches are counted up to the limit."""
+    EXACT_COUNT_LIMIT (see _surely_above), and otherwise counted on from the partition where the
+    probe stopped, up to the limit."""
     values = dict(sql.values, limit=MATCH_PROBE_ROWS + 1)
     query = f"""
         SELECT u.part::regclass::text, count(*), (max(u.ctid)::text::point)[0]::bigint + 1,
@@ -718,27 +729,29 @@ def _match_count(sql: _Sql) -> tuple[int, bool]:
         rows = cursor.fetchall()
     partitions = next(int(count) for name, count, _, _ in rows if name == "")
     parts = {name: (int(blocks), int(pages)) for name, _, blocks, pages in rows if name != ""}
-    probed = sum(int(count) for name, count, _, _ in rows if name != "")
-    if probed <= MATCH_PROBE_ROWS:
-        return probed, False
+    probed = {int(name.rsplit("_", 1)[-1]): int(count) for name, count, _, _ in rows if name != ""}
+    if sum(probed.values()) <= MATCH_PROBE_ROWS:
+        return sum(probed.values()), False
     scale = 1.0 / _sample_coverage(parts, partitions=partitions)
-    if _surely_above(probed, scale=scale):
-        return round(probed * scale), True
-    total = _exact_count(sql)
+    if _surely_above(sum(probed.values()), scale=scale):
+        return round(sum(probed.values()) * scale), True
+    # Partitions are read in turn, so the probe read every one before the one it stopped in whole:
+    # the count goes on from that one rather than reading them again.
+    stopped = max(probed)
+    before = sum(count for number, count in probed.items() if number < stopped)
+    total = before + _count_from(sql, first=stopped, partitions=partitions, limit=EXACT_COUNT_LIMIT + 1 - before)
     if total > EXACT_COUNT_LIMIT:
         # Above the limit after all: the probe's scaled count is the better estimate.
-        return max(total, round(probed * scale)), True
+        return max(total, round(sum(probed.values()) * scale)), True
     return total, False
 
 
-def _exact_count(sql: _Sql) -> int:
-    """The number of matches, counted up to EXACT_COUNT_LIMIT + 1."""
-    values = dict(sql.values, limit=EXACT_COUNT_LIMIT + 1)
+def _count_from(sql: _Sql, *, first: int, partitions: int, limit: int) -> int:
+    """The matches in partitions `first` to the last, counted up to `limit`."""
+    values = dict(sql.values, limit=limit)
+    source = _partitions_read("SELECT 1 FROM", sql.where(), values, first=first, through=partitions - 1, after=None)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {_TABLE} e WHERE {sql.where()} LIMIT %(limit)s) AS m",  # noqa: S608
-            values,
-        )
+        cursor.execute(f"SELECT count(*) FROM ({source} LIMIT %(limit)s) AS m", values)  # noqa: S608
         return int(cursor.fetchone()[0])
 
 

@@ -5,6 +5,7 @@ The limits are lowered in these tests so that a handful of listings crosses them
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -413,6 +414,26 @@ def test_a_probe_of_the_matches_settles_a_count_without_counting_to_the_limit(ca
     # Not surely above: counted exactly, up to the limit.
     monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 1_000)
     assert search._match_count(sql) == (5, False)
+
+
+def test_a_count_the_probe_cannot_settle_goes_on_from_the_partition_where_the_probe_stopped(catalogue, monkeypatch):
+    params = search.params_parse(QueryDict("q=network&deal_type=assignment&deal_type=exclusive_licence"))
+    sql = search._sql(params, today=date.today())
+    monkeypatch.setattr(search, "MATCH_PROBE_ROWS", 1)
+    with CaptureQueriesContext(connection) as queries:
+        assert search._match_count(sql) == (5, False)
+    # The probe read two matches, in partition order: the partitions before the second one's were
+    # read whole, and the count reads that one and those after it, not the whole index again.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.tableoid::regclass::text FROM listings_listingsearchentry e WHERE {sql.where()} LIMIT 2",
+            sql.values,
+        )
+        stopped = int(cursor.fetchall()[-1][0].rsplit("_", 1)[-1])
+    assert len(queries.captured_queries) == 2
+    counting = queries.captured_queries[1]["sql"]
+    read = {int(number) for number in re.findall(r"listings_listingsearchentry_(\d\d)", counting)}
+    assert read == set(range(stopped, 16))
 
 
 def _in_first_partition() -> int:
