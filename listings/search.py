@@ -305,17 +305,14 @@ class _Sql:
     filters: dict[str, str]
     values: dict[str, Any]
 
-    def where(
-        self, *, skip: str = "", extra: tuple[str, ...] = (), titles_only: bool = False, skip_filters: bool = False
-    ) -> str:
+    def where(self, *, skip: str = "", titles_only: bool = False) -> str:
         base = self.base
         if titles_only:
             # A title match is a document match (the titles are the document's weight-A part), and
             # the small title index alone is much cheaper than intersecting it with the document's.
             base = [part.replace("e.document @@", "e.title_document @@") for part in base]
-        filters = [] if skip_filters else [sql for name, sql in self.filters.items() if name != skip]
-        parts = base + filters + list(extra)
-        return " AND ".join(parts) or "true"
+        filters = [sql for name, sql in self.filters.items() if name != skip]
+        return " AND ".join(base + filters) or "true"
 
 
 def _sql(params: SearchParams, *, today: date) -> _Sql:
@@ -874,16 +871,17 @@ def _bounded_ranking(sql: _Sql, *, start: int, first_partition_first: bool = Fal
     # The publication time as epoch seconds: parsing a thousand timestamps costs more than the sort.
     columns = f"e.listing_id, ts_rank_cd(e.document, {_TSQUERY}), date_part('epoch', e.published_at)"
     # A title match must still match the whole document: "network -neural" matches a title
-    # without "neural" whose abstract has it. The facet filters, too, apply to the rows read, and
-    # go first: they read only the row's codes, so the rows they reject skip the document match.
-    checks = " AND ".join([*sql.filters.values(), f"e.document @@ {_TSQUERY}"])
+    # without "neural" whose abstract has it. So must it pass the remaining-term filter, which no
+    # index of the title holds; it goes first, reading only the expiry date.
+    checks = " AND ".join([*([sql.filters["term"]] if "term" in sql.filters else []), f"e.document @@ {_TSQUERY}"])
 
     # Every fragment of these queries is ours; user input travels as parameters.
     def titles(table: str) -> str:
-        # The title matches are read first, up to TITLE_SCAN_ROWS, and the checks applied to them:
-        # left to itself, the planner intersects the small title index with the document's or a
-        # facet's, whose lists for a common term or value cost more than reading the titles' rows.
-        titled = f"SELECT e.* FROM {table} e WHERE {sql.where(titles_only=True, skip_filters=True)}"  # noqa: S608
+        # The title matches passing the coded facet filters are read first, up to TITLE_SCAN_ROWS,
+        # and the checks applied to them. The title index holds the facet codes too, so one scan
+        # of it intersects the two; left to itself, the planner would rather AND it with the
+        # document's index, whose list for a common term costs more than the titles' rows.
+        titled = f"SELECT e.* FROM {table} e WHERE {sql.where(titles_only=True, skip='term')}"  # noqa: S608
         return f"SELECT {columns} FROM ({titled} LIMIT %(title_rows)s) AS e WHERE {checks}"  # noqa: S608
 
     others = f"SELECT {columns} FROM {_TABLE} e WHERE {sql.where()}"  # noqa: S608

@@ -58,7 +58,9 @@ class ListingSearchEntry(models.Model):
             # the planner to AND the two bitmaps. Either column alone is searched as fast as in
             # an index of its own.
             GinIndex(fields=["document", "facet_codes"], name="search_document_codes_gin"),
-            GinIndex(fields=["title_document"], name="search_title_document_gin"),
+            # The titles alone, for the candidates relevance ranks first, with the codes for the
+            # same reason.
+            GinIndex(fields=["title_document", "facet_codes"], name="search_title_codes_gin"),
             GinIndex(fields=["numbers"], name="search_numbers_gin"),
             GinIndex(fields=["owners"], name="search_owners_gin"),
             # The sorts' indexes (migration 0005) also serve the price and expiry range filters;

@@ -18,7 +18,7 @@ from listings.classification import facet_labels_forget
 from listings.models import ListingSearchEntry
 from listings.models.search import ListingSearchFacetCount, ListingSearchFacetPairCount
 from listings.search_codes import code_decode, term_boundary
-from listings.search_index import search_entries_refresh
+from listings.search_index import search_entries_refresh, search_entry_refresh
 from tests.factories import make_listing, make_right
 
 pytestmark = pytest.mark.django_db
@@ -606,13 +606,32 @@ def test_the_remaining_term_is_counted_without_its_own_filter(user):
     assert _counts(results, "deal_type") == {"assignment": 2}
 
 
-def test_bounded_ranking_with_filters_takes_filtered_title_matches_first(catalogue, monkeypatch):
+# The coded filters are read with the titles, in one index; the remaining term is checked after.
+@pytest.mark.parametrize("with_term", [False, True], ids=["coded", "term"])
+def test_bounded_ranking_with_filters_takes_filtered_title_matches_first(catalogue, monkeypatch, with_term):
     monkeypatch.setattr(search, "EXACT_RANK_LIMIT", 1)
-    monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
-    monkeypatch.setattr(search, "TITLE_SCAN_ROWS", 2)
-    results = _run("q=network&deal_type=exclusive_licence")
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 4)
+    query = "q=network&deal_type=exclusive_licence"
+    if not with_term:
+        # Too few title rows read for every candidate: the rest come from the top-up.
+        monkeypatch.setattr(search, "TITLE_SCAN_ROWS", 2)
+    else:
+        # The antenna's term runs on for fifty years, past the band the others expire in today.
+        today = date.today()
+        antenna = catalogue[3]
+        antenna.rights.update(expiry_date=today + timedelta(days=365 * 50))
+        search_entry_refresh(listing_id=antenna.pk)
+        expiry = catalogue[0].rights.get().expiry_date
+        query = "q=network&term=" + next(
+            band
+            for band, (_, low, high) in search.TERM_BANDS.items()
+            if term_boundary(today, low or 0) <= expiry and (high is None or expiry < term_boundary(today, high))
+        )
+    results = _run(query)
     assert results.ranking_is_bounded
     matching = set(search.entries_matching(results.params).values_list("pk", flat=True))
+    everything = set(search.entries_matching(search.params_parse(QueryDict("q=network"))).values_list("pk", flat=True))
+    assert 0 < len(matching) < len(everything)
     assert len(results.listing_ids) == len(set(results.listing_ids))
     assert set(results.listing_ids) <= matching
     # Every match is a candidate: those the title scan missed come from the top-up.
