@@ -130,6 +130,10 @@ def query_mix() -> list[Query]:
         Query("sort", {"q": "neural network", "sort": "price_asc"}),
         Query("query and facets", {"q": "system", "kind": "patent", "jurisdiction": "CN"}),
         Query("query and facets", {"q": "battery", "cpc_section": "H", "price": "under_10k"}),
+        # A narrow facet value with a common word: a patent class in one office, and a trademark
+        # class (clothing), whose set counted for the other facets is close to the exact limit.
+        Query("query and facets", {"q": "method", "cpc_class": "A63", "jurisdiction": "US"}),
+        Query("query and facets", {"q": "system", "kind": "trademark", "nice": "25"}),
         Query("deep page", {"page": "400"}),
         Query("deep page", {"q": "system", "sort": "newest", "page": "300"}),
         Query("deep page", {"q": "neural network", "page": "40"}),
