@@ -560,7 +560,7 @@ def _partition(number: int) -> str:
 
 
 def _partitions_read(
-    select: str, where: str, values: dict[str, Any], *, first: int, through: int, after: tuple[int, str] | None
+    select: str, where: str, values: dict[str, Any], *, first: int, through: int, after: tuple[int, str] | None = None
 ) -> str:
     """`select` (its list and FROM) over partitions `first` to `through`, read in turn as the whole
     index is, and with `after` (partition number, row position) only the rows of the first after
@@ -726,12 +726,14 @@ def _match_count(sql: _Sql) -> tuple[int, bool]:
         rows = cursor.fetchall()
     partitions = next(int(count) for name, count, _, _ in rows if name == "")
     parts = {name: (int(blocks), int(pages)) for name, _, blocks, pages in rows if name != ""}
+    # The rows read in each partition, by its number.
     probed = {int(name.rsplit("_", 1)[-1]): int(count) for name, count, _, _ in rows if name != ""}
-    if sum(probed.values()) <= MATCH_PROBE_ROWS:
-        return sum(probed.values()), False
+    read = sum(probed.values())
+    if read <= MATCH_PROBE_ROWS:
+        return read, False
     scale = 1.0 / _sample_coverage(parts, partitions=partitions)
-    if _surely_above(sum(probed.values()), scale=scale):
-        return round(sum(probed.values()) * scale), True
+    if _surely_above(read, scale=scale):
+        return round(read * scale), True
     # Partitions are read in turn, so the probe read every one before the one it stopped in whole:
     # the count goes on from that one rather than reading them again.
     stopped = max(probed)
@@ -739,14 +741,14 @@ def _match_count(sql: _Sql) -> tuple[int, bool]:
     total = before + _count_from(sql, first=stopped, partitions=partitions, limit=EXACT_COUNT_LIMIT + 1 - before)
     if total > EXACT_COUNT_LIMIT:
         # Above the limit after all: the probe's scaled count is the better estimate.
-        return max(total, round(sum(probed.values()) * scale)), True
+        return max(total, round(read * scale)), True
     return total, False
 
 
 def _count_from(sql: _Sql, *, first: int, partitions: int, limit: int) -> int:
     """The matches in partitions `first` to the last, counted up to `limit`."""
     values = dict(sql.values, limit=limit)
-    source = _partitions_read("SELECT 1 FROM", sql.where(), values, first=first, through=partitions - 1, after=None)
+    source = _partitions_read("SELECT 1 FROM", sql.where(), values, first=first, through=partitions - 1)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM ({source} LIMIT %(limit)s) AS m", values)  # noqa: S608
         return int(cursor.fetchone()[0])
@@ -872,15 +874,17 @@ def _bounded_ranking(sql: _Sql, *, start: int, first_partition_first: bool = Fal
     columns = f"e.listing_id, ts_rank_cd(e.document, {_TSQUERY}), date_part('epoch', e.published_at)"
     # A title match must still match the whole document: "network -neural" matches a title
     # without "neural" whose abstract has it. So must it pass the remaining-term filter, which no
-    # index of the title holds; it goes first, reading only the expiry date.
-    checks = " AND ".join([*([sql.filters["term"]] if "term" in sql.filters else []), f"e.document @@ {_TSQUERY}"])
+    # index of the title holds; that goes first, reading only the expiry date.
+    checks = f"e.document @@ {_TSQUERY}"
+    if "term" in sql.filters:
+        checks = f"{sql.filters['term']} AND {checks}"
 
     # Every fragment of these queries is ours; user input travels as parameters.
     def titles(table: str) -> str:
         # The title matches passing the coded facet filters are read first, up to TITLE_SCAN_ROWS,
-        # and the checks applied to them. The title index holds the facet codes too, so one scan
-        # of it intersects the two; left to itself, the planner would rather AND it with the
-        # document's index, whose list for a common term costs more than the titles' rows.
+        # in one scan of the title index, which holds the codes too; the checks are applied to the
+        # rows read. In the scan, the document match would have the planner AND the title index
+        # with the document's, whose list for a common term costs more than the titles' rows.
         titled = f"SELECT e.* FROM {table} e WHERE {sql.where(titles_only=True, skip='term')}"  # noqa: S608
         return f"SELECT {columns} FROM ({titled} LIMIT %(title_rows)s) AS e WHERE {checks}"  # noqa: S608
 
